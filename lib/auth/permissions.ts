@@ -1,0 +1,77 @@
+// Roles and permissions as data. Pure module: the UI may use it to hide what a role
+// cannot do; every use case enforces it on the server with assertCan().
+
+export const ROLES = ["admin", "reviewer", "support", "auditor", "viewer"] as const;
+export type TRole = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  "handles.read",
+  "handles.revoke",
+  "handles.cancel",
+  "handles.bulk_revoke",
+  "audit.read",
+  "audit.export",
+  "reports.read",
+  "reports.generate",
+  "servers.read",
+  "servers.manage",
+  "users.manage",
+  "keys.manage",
+  "policy.manage",
+] as const;
+export type TPermission = (typeof PERMISSIONS)[number];
+
+export const ROLE_DESCRIPTIONS: Record<TRole, string> = {
+  admin: "Everything: servers, users, API keys, policy, plus every reviewer and auditor right.",
+  reviewer: "Browses the handle inventory, revokes and cancels handles (one or in bulk), reads reports.",
+  support: "Cancels queued or running actions; reads the inventory.",
+  auditor: "Reads and exports the audit trail, generates and reads compliance reports.",
+  viewer: "Reads the inventory and the server list; changes nothing.",
+};
+
+const MATRIX: Record<TRole, ReadonlySet<TPermission>> = {
+  admin: new Set(PERMISSIONS),
+  reviewer: new Set<TPermission>([
+    "handles.read",
+    "handles.revoke",
+    "handles.cancel",
+    "handles.bulk_revoke",
+    "reports.read",
+    "servers.read",
+  ]),
+  support: new Set<TPermission>(["handles.read", "handles.cancel", "servers.read"]),
+  auditor: new Set<TPermission>([
+    "handles.read",
+    "audit.read",
+    "audit.export",
+    "reports.read",
+    "reports.generate",
+    "servers.read",
+  ]),
+  viewer: new Set<TPermission>(["handles.read", "servers.read"]),
+};
+
+export function isRole(value: unknown): value is TRole {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+export function roleCan(role: TRole, permission: TPermission): boolean {
+  return MATRIX[role].has(permission);
+}
+
+export function permissionsOf(role: TRole): TPermission[] {
+  return PERMISSIONS.filter((p) => MATRIX[role].has(p));
+}
+
+/** The console sections and the permission that reveals each in the navigation. */
+export const NAV_ITEMS = [
+  { href: "/handles", label: "Handles", permission: "handles.read" },
+  { href: "/servers", label: "Servers", permission: "servers.read" },
+  { href: "/audit", label: "Audit", permission: "audit.read" },
+  { href: "/reports", label: "Reports", permission: "reports.read" },
+  { href: "/admin", label: "Admin", permission: "users.manage" },
+] as const satisfies ReadonlyArray<{ href: string; label: string; permission: TPermission }>;
+
+export function navItemsFor(role: TRole) {
+  return NAV_ITEMS.filter((item) => roleCan(role, item.permission));
+}

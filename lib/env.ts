@@ -1,0 +1,78 @@
+// Every environment variable Tether reads, parsed once through one zod schema.
+// The README's configuration table mirrors this file; keep them in step.
+import { z } from "zod";
+
+const ZBool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const ZSecret = (name: string) =>
+  z
+    .string()
+    .min(32, `${name} must be at least 32 characters (use \`openssl rand -base64 48\`)`);
+
+export const ZEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** Postgres connection string. Unset: `npm start` runs the embedded database under TETHER_DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Where embedded mode keeps its database, secrets and signing key. */
+  TETHER_DATA_DIR: z.string().default(".data"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Interface the console listens on. */
+  HOST: z.string().default("127.0.0.1"),
+  /** Public base URL of the console (cookies, OIDC redirect). Defaults to http://HOST:PORT. */
+  TETHER_PUBLIC_URL: z.string().url().optional(),
+  /** Signs console session cookies (next-auth). */
+  TETHER_SESSION_SECRET: ZSecret("TETHER_SESSION_SECRET").optional(),
+  /** Keys the HMAC-SHA256 of handle tokens, API keys and audit secret references. */
+  TETHER_HMAC_KEY: ZSecret("TETHER_HMAC_KEY").optional(),
+  /** 32 bytes, base64: AES-256-GCM key for upstream task ids and upstream credentials. */
+  TETHER_ENCRYPTION_KEY: z.string().optional(),
+  /** Console session lifetime in hours. */
+  TETHER_SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
+  /** Failed sign-ins allowed per account and per client address in one window. */
+  TETHER_SIGNIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  TETHER_SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Generic OpenID Connect provider; enabled when issuer, client id and secret are set. */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_DISPLAY_NAME: z.string().default("Single sign-on"),
+  /** Claim holding the role or the groups (string or array). */
+  OIDC_ROLE_CLAIM: z.string().default("groups"),
+  /** `group=role` pairs, comma separated, e.g. `sec-team=reviewer,tether-admins=admin`. A claim value equal to a role name maps to it. */
+  OIDC_ROLE_MAP: z.string().default(""),
+  /** Role for OIDC users whose claim maps to nothing; empty refuses them. */
+  OIDC_DEFAULT_ROLE: z.enum(["admin", "reviewer", "support", "auditor", "viewer", ""]).default(""),
+  /** Print demo credentials and seed demo data (set by `npm start` in embedded mode). */
+  TETHER_DEMO: ZBool.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Start the bundled demo upstream MCP server in embedded mode. */
+  TETHER_DEMO_UPSTREAM_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+});
+
+export type TEnv = z.infer<typeof ZEnv>;
+
+let cached: TEnv | undefined;
+
+export function getEnv(): TEnv {
+  if (cached) return cached;
+  const parsed = ZEnv.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  cached = parsed.data;
+  return cached;
+}
+
+/** Test hook: environment changed (for scripts that set variables before use). */
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+export function requireSecret(name: "TETHER_SESSION_SECRET" | "TETHER_HMAC_KEY" | "TETHER_ENCRYPTION_KEY"): string {
+  const value = getEnv()[name];
+  if (!value) throw new Error(`${name} is not set. Set it in the environment (embedded mode generates it into ${getEnv().TETHER_DATA_DIR}).`);
+  return value;
+}

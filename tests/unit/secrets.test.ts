@@ -1,0 +1,32 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { decryptSecret, encryptSecret, keyedHash, randomToken } from "@/lib/crypto/secrets";
+import { resetEnvCache } from "@/lib/env";
+
+beforeAll(() => {
+  process.env.TETHER_HMAC_KEY = randomBytes(48).toString("base64url");
+  process.env.TETHER_ENCRYPTION_KEY = randomBytes(32).toString("base64");
+  resetEnvCache();
+});
+
+describe("secrets", () => {
+  it("keys hashes by purpose so one domain never matches another", () => {
+    expect(keyedHash("api-key", "x")).toBe(keyedHash("api-key", "x"));
+    expect(keyedHash("api-key", "x")).not.toBe(keyedHash("handle-token", "x"));
+  });
+  it("makes tokens with at least 256 bits", () => {
+    const t = randomToken();
+    expect(Buffer.from(t, "base64url").length).toBeGreaterThanOrEqual(32);
+    expect(randomToken()).not.toBe(t);
+  });
+  it("round-trips encryption and binds the context", () => {
+    const env = encryptSecret("upstream-task-42", "handle:abc");
+    expect(env).not.toContain("upstream-task-42");
+    expect(decryptSecret(env, "handle:abc")).toBe("upstream-task-42");
+    expect(() => decryptSecret(env, "handle:other")).toThrow();
+    const [v, iv, tag, ct] = env.split(".");
+    const flipped = Buffer.from(ct!, "base64url");
+    flipped[0]! ^= 1;
+    expect(() => decryptSecret([v, iv, tag, flipped.toString("base64url")].join("."), "handle:abc")).toThrow();
+  });
+});
