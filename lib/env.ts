@@ -57,7 +57,9 @@ let cached: TEnv | undefined;
 
 export function getEnv(): TEnv {
   if (cached) return cached;
-  const parsed = ZEnv.safeParse(process.env);
+  // An empty variable (`DATABASE_URL= npm start`) means "unset", as in most shells' habits.
+  const present = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ZEnv.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
