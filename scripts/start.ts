@@ -10,8 +10,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemActor } from "@/lib/auth/actor";
 import { createPrismaClient } from "@/lib/db/client";
-import { describeConnectionError, isConnectionError } from "@/lib/db/describe-connection-error";
-import { applyMigrations } from "@/lib/db/schema-engine";
 import { startDemoUpstream } from "@/lib/demo-upstream/server";
 import { acquireLock, DataDirError, ensureDataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from "@/lib/embedded/data-dir";
 import { checkPortAvailable } from "@/lib/embedded/ports";
@@ -79,12 +77,11 @@ async function main() {
   resetEnvCache();
   getEnv();
 
-  try {
-    const applied = await applyMigrations({ connectionString: databaseUrl });
-    if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.join(", ")}`);
-  } catch (err) {
-    fail(isConnectionError(err) || !embedded ? describeConnectionError(err, databaseUrl) : `Could not migrate the embedded database: ${(err as Error).message.split("\n")[0]}`);
-  }
+  // Migrations run in a short-lived child: the WebAssembly schema engine is large, and its
+  // memory is returned to the system when that process exits instead of staying resident here.
+  const migrate = await runCaptured(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/db-migrate.ts"]);
+  if (migrate.code !== 0) fail(migrate.stderr.trim().split("\n")[0] || `Migrations failed (exit code ${migrate.code}).`);
+  for (const line of migrate.stdout.trim().split("\n")) if (line.startsWith("Applied")) say(line);
 
   const db = createPrismaClient(databaseUrl);
   cleanups.push(() => db.$disconnect());
@@ -148,6 +145,17 @@ function run(cmd: string, args: string[], extraEnv: Record<string, string>): Pro
     cleanups.push(() => p.exitCode === null && p.kill("SIGTERM"));
     p.on("error", reject);
     p.on("exit", (code) => (code === 0 ? resolve() : reject(new StartError(`The production build failed (exit code ${code}); see the output above.`))));
+  });
+}
+
+function runCaptured(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    const p = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
 
