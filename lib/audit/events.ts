@@ -17,6 +17,7 @@ export const AUDIT_PAYLOADS = {
   "auth.session_expired": z.object({ sessionId: z.string() }),
   "user.created": z.object({ email: z.string().nullable(), role: ZRole, kind: z.enum(["user", "service"]) }),
   "user.role_changed": z.object({ from: ZRole, to: ZRole }),
+  "user.role_change_refused": z.object({ from: ZRole, to: ZRole }),
   "user.disabled": z.object({ endedSessions: z.number().int() }),
   "user.enabled": z.object({}),
   "user.password_set": z.object({}),

@@ -29,6 +29,11 @@ export async function peekRateLimit(db: PrismaClient | TTx, key: string): Promis
   return toState({ count: row.count, reset_at: row.resetAt });
 }
 
+/** Gives one slot back (a successful attempt should not count against a shared address). */
+export async function releaseRateLimit(db: PrismaClient | TTx, key: string): Promise<void> {
+  await db.$executeRaw`UPDATE rate_limit SET count = GREATEST(count - 1, 0) WHERE key = ${key}`;
+}
+
 export async function clearRateLimit(db: PrismaClient | TTx, key: string): Promise<void> {
   await db.rateLimit.deleteMany({ where: { key } });
 }

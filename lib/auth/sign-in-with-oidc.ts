@@ -5,6 +5,7 @@ import { getPrisma } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import type { TActor, TRequestMeta } from "./actor";
+import { lockAdmins } from "@/lib/users/lock-admins";
 import { mapOidcRole, readClaim } from "./map-oidc-role";
 import { sessionExpiry, trimMeta, type TSignedIn } from "./request-session";
 
@@ -40,7 +41,9 @@ export async function signInWithOidc(input: { identity: TOidcIdentity; request: 
     throw new AppError("FORBIDDEN", "Your account has no Tether role. Ask an administrator for access.");
   }
 
-  return db.$transaction(async (tx) => {
+  // Two first sign-ins of one identity at once: the loser of the unique index retries and
+  // then finds the principal the winner created.
+  const attempt = () => db.$transaction(async (tx) => {
     let principal = await tx.principal.findUnique({ where: { oidcIssuer_oidcSubject: { oidcIssuer: issuer, oidcSubject: subject } } });
     if (!principal && email) {
       const byEmail = await tx.principal.findUnique({ where: { email } });
@@ -64,14 +67,30 @@ export async function signInWithOidc(input: { identity: TOidcIdentity; request: 
         payload: { email, role, kind: "user" },
       });
     } else if (principal.role !== role) {
-      await recordAuditEvent(tx, {
-        actor: system,
-        action: "user.role_changed",
-        target: { type: "principal", id: principal.id },
-        reason: `role mapped from the identity provider's ${env.OIDC_ROLE_CLAIM} claim`,
-        payload: { from: principal.role, to: role },
-      });
-      principal = await tx.principal.update({ where: { id: principal.id }, data: { role } });
+      await lockAdmins(tx);
+      const lastAdmin =
+        principal.role === "admin" && !principal.disabledAt && (await tx.principal.count({ where: { role: "admin", kind: "user", disabledAt: null } })) <= 1;
+      if (lastAdmin) {
+        // The identity provider is the source of truth for roles, except that it may not
+        // leave Tether without an administrator; the refusal is recorded for follow-up.
+        await recordAuditEvent(tx, {
+          actor: system,
+          action: "user.role_change_refused",
+          target: { type: "principal", id: principal.id },
+          outcome: "denied",
+          reason: "the identity provider mapped the last active administrator to another role",
+          payload: { from: principal.role, to: role },
+        });
+      } else {
+        await recordAuditEvent(tx, {
+          actor: system,
+          action: "user.role_changed",
+          target: { type: "principal", id: principal.id },
+          reason: `role mapped from the identity provider's ${env.OIDC_ROLE_CLAIM} claim`,
+          payload: { from: principal.role, to: role },
+        });
+        principal = await tx.principal.update({ where: { id: principal.id }, data: { role } });
+      }
     }
     if (principal.disabledAt) {
       await recordAuditEvent(tx, {
@@ -102,8 +121,14 @@ export async function signInWithOidc(input: { identity: TOidcIdentity; request: 
       payload: { provider: "oidc", sessionId: session.id },
     });
     return { principalId: principal.id, sessionId: session.id, name: principal.name, email: principal.email, role: principal.role };
-  }).then((signedIn) => {
-    if (!signedIn) throw new AppError("FORBIDDEN", "Your account is disabled.");
-    return signedIn;
   });
+  let signedIn;
+  try {
+    signedIn = await attempt();
+  } catch (err) {
+    if ((err as { code?: string }).code !== "P2002") throw err;
+    signedIn = await attempt();
+  }
+  if (!signedIn) throw new AppError("FORBIDDEN", "Your account is disabled.");
+  return signedIn;
 }

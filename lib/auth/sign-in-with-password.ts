@@ -5,7 +5,7 @@ import { getPrisma } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
 import { AppError, invalidInput } from "@/lib/errors";
 import type { TActor, TRequestMeta } from "./actor";
-import { incrementRateLimit, peekRateLimit } from "./consume-rate-limit";
+import { clearRateLimit, incrementRateLimit, releaseRateLimit } from "./consume-rate-limit";
 import { burnPasswordCheck, verifyPassword } from "./password";
 import { sessionExpiry, trimMeta, type TSignedIn } from "./request-session";
 import { ZSignInInput } from "./schemas";
@@ -32,9 +32,15 @@ export async function signInWithPassword(input: { email: unknown; password: unkn
   const accountKey = `signin:acct:${emailHash}`;
   const ipKey = `signin:ip:${request.ip ?? "unknown"}`;
   const limit = env.TETHER_SIGNIN_MAX_ATTEMPTS;
-  const [acct, ip] = await Promise.all([peekRateLimit(db, accountKey), peekRateLimit(db, ipKey)]);
-  if (acct.count >= limit || ip.count >= limit * 4) {
-    const retry = Math.max(acct.retryAfterSeconds, ip.retryAfterSeconds);
+  // Every attempt takes a slot first, atomically, so parallel guesses cannot all slip past the
+  // limit between a check and a count. A successful sign-in gives its slots back.
+  const window = env.TETHER_SIGNIN_WINDOW_SECONDS;
+  const [acct, ip] = await db.$transaction(async (tx) => [
+    await incrementRateLimit(tx, accountKey, window),
+    await incrementRateLimit(tx, ipKey, window),
+  ]);
+  if (acct.count > limit || ip.count > limit * 4) {
+    const retry = Math.max(acct.count > limit ? acct.retryAfterSeconds : 0, ip.count > limit * 4 ? ip.retryAfterSeconds : 0);
     await db.$transaction((tx) =>
       recordAuditEvent(tx, {
         actor: anonymous,
@@ -44,7 +50,7 @@ export async function signInWithPassword(input: { email: unknown; password: unkn
         payload: { provider: "credentials", emailHash, cause: "rate_limited" },
       }),
     );
-    throw new AppError("RATE_LIMITED", `Too many failed sign-in attempts. Try again in ${Math.ceil(retry / 60)} minute(s).`, {
+    throw new AppError("RATE_LIMITED", `Too many failed sign-in attempts. Try again in ${Math.max(1, Math.ceil(retry / 60))} minute(s).`, {
       details: { retryAfterSeconds: retry },
     });
   }
@@ -58,8 +64,6 @@ export async function signInWithPassword(input: { email: unknown; password: unkn
   if (!principal || !ok || principal.disabledAt) {
     const cause = principal && ok && principal.disabledAt ? "disabled" : "bad_credentials";
     await db.$transaction(async (tx) => {
-      await incrementRateLimit(tx, accountKey, env.TETHER_SIGNIN_WINDOW_SECONDS);
-      await incrementRateLimit(tx, ipKey, env.TETHER_SIGNIN_WINDOW_SECONDS);
       await recordAuditEvent(tx, {
         actor: anonymous,
         action: "auth.sign_in_failed",
@@ -83,7 +87,8 @@ export async function signInWithPassword(input: { email: unknown; password: unkn
       },
     });
     await tx.principal.update({ where: { id: principal.id }, data: { lastSignInAt: new Date() } });
-    await tx.rateLimit.deleteMany({ where: { key: accountKey } });
+    await clearRateLimit(tx, accountKey);
+    await releaseRateLimit(tx, ipKey);
     await recordAuditEvent(tx, {
       actor: { type: "user", id: principal.id, role: principal.role, name: principal.name, email: principal.email, request },
       action: "auth.signed_in",

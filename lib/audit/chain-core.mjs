@@ -1,0 +1,158 @@
+// The audit chain's format and its verification, in plain JavaScript so that the standalone
+// verifier (bin/tether-audit-verify.mjs) and the server share one implementation, and an
+// outsider can run it with Node alone. docs/audit-format.md specifies the same rules in prose.
+//
+// Each chain position seals one audit event:
+//   hash(p) = SHA-256( RFC 8785 canonical JSON of { v, position, prevHash, event } )
+// with prevHash(1) = 64 zeros. Checkpoints are Ed25519 signatures over the canonical JSON of
+// { v, type, position, hash, createdAt, keyId }.
+import canonicalize from "canonicalize";
+import { createHash, createPublicKey, sign as edSign, verify as edVerify } from "node:crypto";
+
+export const CHAIN_VERSION = 1;
+export const GENESIS_HASH = "0".repeat(64);
+export const CHECKPOINT_TYPE = "tether.audit.checkpoint";
+
+/** Canonical bytes (RFC 8785, UTF-8) of a JSON value. */
+export function canonicalBytes(value) {
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error("value cannot be canonicalised");
+  return Buffer.from(text, "utf8");
+}
+
+export function sha256Hex(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The record hashed at a chain position. `event` must already be plain JSON. */
+export function chainRecord(position, prevHash, event) {
+  return { v: CHAIN_VERSION, position: String(position), prevHash, event };
+}
+
+export function hashRecord(record) {
+  return sha256Hex(canonicalBytes(record));
+}
+
+/** Key id: the first 16 hex digits of SHA-256 over the public key's SPKI DER encoding. */
+export function keyIdOf(publicKey) {
+  const key = typeof publicKey === "string" ? createPublicKey(publicKey) : publicKey;
+  return sha256Hex(key.export({ type: "spki", format: "der" })).slice(0, 16);
+}
+
+export function checkpointStatement({ position, hash, createdAt, keyId }) {
+  return { v: CHAIN_VERSION, type: CHECKPOINT_TYPE, position: String(position), hash, createdAt, keyId };
+}
+
+export function signCheckpoint(statement, privateKey) {
+  return edSign(null, canonicalBytes(statement), privateKey).toString("base64");
+}
+
+export function verifyCheckpointSignature(statement, signature, publicKey) {
+  try {
+    return edVerify(null, canonicalBytes(statement), publicKey, Buffer.from(signature, "base64"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Streaming verifier: feed chain entries in order ({position, prevHash, hash, event}) and
+ * checkpoints ({position, hash, createdAt, keyId, signature}); it keeps O(1) state and stops
+ * at the first problem, naming the position and the reason.
+ */
+export class ChainVerifier {
+  /**
+   * @param {{ publicKey?: import("node:crypto").KeyObject | string, startPosition?: bigint, startPrevHash?: string }} [options]
+   * startPosition / startPrevHash: where a partial range begins (defaults: 1 and the genesis hash).
+   */
+  constructor(options = {}) {
+    this.publicKey = options.publicKey ? (typeof options.publicKey === "string" ? createPublicKey(options.publicKey) : options.publicKey) : null;
+    this.keyId = this.publicKey ? keyIdOf(this.publicKey) : null;
+    this.expectedPosition = options.startPosition ?? 1n;
+    this.prevHash = options.startPrevHash ?? (this.expectedPosition === 1n ? GENESIS_HASH : null);
+    this.lastHash = null;
+    this.lastPosition = this.expectedPosition - 1n;
+    this.events = 0;
+    this.checkpoints = 0;
+    this.pendingCheckpoints = new Map();
+    this.failure = null;
+    this.firstCheckpoint = null;
+    this.lastCheckpoint = null;
+  }
+
+  fail(position, reason, detail) {
+    this.failure ??= { position: String(position), reason, detail };
+    return false;
+  }
+
+  /** An event entry. Returns false once the chain is broken (see `failure`). */
+  addEvent(entry) {
+    if (this.failure) return false;
+    const position = BigInt(entry.position);
+    if (position < this.expectedPosition) return this.fail(position, "reordered", `position ${position} appears after position ${this.lastPosition}`);
+    if (position > this.expectedPosition) return this.fail(this.expectedPosition, "missing_event", `positions ${this.expectedPosition}…${position - 1n} are missing`);
+    if (this.prevHash !== null && entry.prevHash !== this.prevHash) {
+      return this.fail(position, "broken_link", "the previous hash recorded here does not match the hash of the event before it (an event was changed, removed or inserted)");
+    }
+    const computed = hashRecord(chainRecord(position, entry.prevHash, entry.event));
+    if (computed !== entry.hash) return this.fail(position, "changed_event", "the event's content does not match its recorded hash");
+    this.prevHash = entry.hash;
+    this.lastHash = entry.hash;
+    this.lastPosition = position;
+    this.expectedPosition = position + 1n;
+    this.events++;
+    const pending = this.pendingCheckpoints.get(String(position));
+    if (pending) {
+      this.pendingCheckpoints.delete(String(position));
+      return this.matchCheckpoint(pending, entry.hash);
+    }
+    return true;
+  }
+
+  /** A signed checkpoint. Anchors the start of a partial range when it sits just before it. */
+  addCheckpoint(cp) {
+    if (this.failure) return false;
+    const position = BigInt(cp.position);
+    const statement = checkpointStatement(cp);
+    if (!this.publicKey) return this.fail(position, "bad_checkpoint_signature", "no public key to check the checkpoint with");
+    if (cp.keyId !== this.keyId) return this.fail(position, "bad_checkpoint_signature", `checkpoint signed by key ${cp.keyId}, expected ${this.keyId}`);
+    if (!verifyCheckpointSignature(statement, cp.signature, this.publicKey)) return this.fail(position, "bad_checkpoint_signature", "the checkpoint's signature is not valid");
+    this.checkpoints++;
+    this.firstCheckpoint ??= { position: String(position), hash: cp.hash };
+    this.lastCheckpoint = { position: String(position), hash: cp.hash };
+    if (position === this.expectedPosition - 1n && this.prevHash === null) {
+      this.prevHash = cp.hash; // anchors a range that starts right after this checkpoint
+      return true;
+    }
+    if (position <= this.lastPosition && position === this.lastPosition) return this.matchCheckpoint(cp, this.lastHash);
+    if (position < this.lastPosition) return true; // already passed; matched when it was current or before the range
+    this.pendingCheckpoints.set(String(position), cp);
+    return true;
+  }
+
+  matchCheckpoint(cp, hash) {
+    if (cp.hash !== hash) return this.fail(cp.position, "checkpoint_mismatch", "the chain's hash at this position differs from the signed checkpoint");
+    return true;
+  }
+
+  /** Call after the last entry. */
+  finish() {
+    if (!this.failure && this.prevHash === null && this.events > 0) this.fail(this.expectedPosition, "unanchored", "the range does not start at position 1 and no checkpoint anchors its start");
+    if (!this.failure) {
+      for (const [position] of this.pendingCheckpoints) {
+        if (BigInt(position) <= this.lastPosition) this.fail(position, "checkpoint_mismatch", "checkpoint position not found in the chain");
+      }
+    }
+    return {
+      ok: this.failure === null,
+      events: this.events,
+      checkpoints: this.checkpoints,
+      firstPosition: this.events ? String(this.lastPosition - BigInt(this.events) + 1n) : null,
+      lastPosition: this.events ? String(this.lastPosition) : null,
+      lastHash: this.lastHash,
+      firstCheckpoint: this.firstCheckpoint,
+      lastCheckpoint: this.lastCheckpoint,
+      failure: this.failure,
+    };
+  }
+}
