@@ -17,6 +17,12 @@ export const ZEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Where embedded mode keeps its database, secrets and signing key. */
   TETHER_DATA_DIR: z.string().default(".data"),
+  /** Role the application switches to on every connection (SET ROLE); "none" keeps the login role. */
+  TETHER_DB_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, "TETHER_DB_ROLE must be a plain role name")
+    .default("tether_app")
+    .transform((v) => (v === "none" ? "" : v)),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** Interface the console listens on. */
   HOST: z.string().default("127.0.0.1"),
@@ -28,6 +34,20 @@ export const ZEnv = z.object({
   TETHER_HMAC_KEY: ZSecret("TETHER_HMAC_KEY").optional(),
   /** 32 bytes, base64: AES-256-GCM key for upstream task ids and upstream credentials. */
   TETHER_ENCRYPTION_KEY: z.string().optional(),
+  /** Ed25519 private key (PKCS#8 PEM; `\n` escapes allowed) that signs audit checkpoints. Generated in embedded mode. */
+  TETHER_AUDIT_SIGNING_KEY: z.string().optional(),
+  /** Earlier checkpoint public keys (PEM blocks) still trusted after a key rotation. */
+  TETHER_AUDIT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
+  /** Sign a checkpoint after this many newly sealed audit events… */
+  TETHER_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
+  /** …or when the chain head is unsigned and the last checkpoint is this old. */
+  TETHER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** How often the sealer links newly committed audit events into the chain. */
+  TETHER_AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(20).max(1000).default(200),
+  /** Full chain verification every N minutes (0 = only on demand). */
+  TETHER_AUDIT_VERIFY_MINUTES: z.coerce.number().min(0).default(60),
+  /** Run the background workers (audit sealer, verification) in this process. */
+  TETHER_WORKERS: ZBool.default(true),
   /** Console session lifetime in hours. */
   TETHER_SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
   /** Failed sign-ins allowed per account and per client address in one window. */

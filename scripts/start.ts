@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { systemActor } from "@/lib/auth/actor";
 import { createPrismaClient } from "@/lib/db/client";
 import { startDemoUpstream } from "@/lib/demo-upstream/server";
-import { acquireLock, DataDirError, ensureDataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from "@/lib/embedded/data-dir";
+import { generateAuditSigningKeyPem } from "@/lib/audit/signing-key";
+import { acquireLock, DataDirError, ensureDataDir, loadOrCreateAuditSigningKey, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from "@/lib/embedded/data-dir";
 import { checkPortAvailable } from "@/lib/embedded/ports";
 import { startEmbeddedPostgres } from "@/lib/embedded/start-embedded-postgres";
 import { getEnv, resetEnvCache } from "@/lib/env";
@@ -62,6 +63,7 @@ async function main() {
       TETHER_HMAC_KEY: secrets.hmacKey,
       TETHER_ENCRYPTION_KEY: secrets.encryptionKey,
       TETHER_DEMO: "true",
+      TETHER_AUDIT_SIGNING_KEY: loadOrCreateAuditSigningKey(dataDir, generateAuditSigningKeyPem),
     });
     demoUpstreamToken = secrets.demoUpstreamToken;
     say(`Starting the embedded database in ${path.relative(process.cwd(), dataDir) || "."}/pg …`);
@@ -69,7 +71,7 @@ async function main() {
     cleanups.push(() => pg.stop());
     databaseUrl = pg.connectionString;
   } else {
-    const missing = (["TETHER_SESSION_SECRET", "TETHER_HMAC_KEY", "TETHER_ENCRYPTION_KEY"] as const).filter((k) => !env[k]);
+    const missing = (["TETHER_SESSION_SECRET", "TETHER_HMAC_KEY", "TETHER_ENCRYPTION_KEY", "TETHER_AUDIT_SIGNING_KEY"] as const).filter((k) => !env[k]);
     if (missing.length) fail(`With DATABASE_URL set, Tether takes its secrets from the environment; missing: ${missing.join(", ")}. See the README's configuration table.`);
     databaseUrl = env.DATABASE_URL!;
   }

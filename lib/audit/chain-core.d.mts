@@ -43,7 +43,7 @@ export function checkpointStatement(cp: { position: string | bigint; hash: strin
 export function signCheckpoint(statement: TCheckpointStatement, privateKey: KeyObject): string;
 export function verifyCheckpointSignature(statement: TCheckpointStatement, signature: string, publicKey: KeyObject): boolean;
 export class ChainVerifier {
-  constructor(options?: { publicKey?: KeyObject | string; startPosition?: bigint; startPrevHash?: string });
+  constructor(options?: { publicKey?: KeyObject | string; publicKeys?: Array<KeyObject | string>; startPosition?: bigint; startPrevHash?: string });
   failure: TVerifyFailure | null;
   lastHash: string | null;
   lastPosition: bigint;

@@ -62,12 +62,13 @@ export function verifyCheckpointSignature(statement, signature, publicKey) {
  */
 export class ChainVerifier {
   /**
-   * @param {{ publicKey?: import("node:crypto").KeyObject | string, startPosition?: bigint, startPrevHash?: string }} [options]
+   * @param {{ publicKey?: import("node:crypto").KeyObject | string, publicKeys?: Array<import("node:crypto").KeyObject | string>, startPosition?: bigint, startPrevHash?: string }} [options]
    * startPosition / startPrevHash: where a partial range begins (defaults: 1 and the genesis hash).
    */
   constructor(options = {}) {
-    this.publicKey = options.publicKey ? (typeof options.publicKey === "string" ? createPublicKey(options.publicKey) : options.publicKey) : null;
-    this.keyId = this.publicKey ? keyIdOf(this.publicKey) : null;
+    const keys = [options.publicKey, ...(options.publicKeys ?? [])].filter(Boolean).map((k) => (typeof k === "string" ? createPublicKey(k) : k));
+    /** Trusted checkpoint keys by key id (several after a key rotation). */
+    this.keys = new Map(keys.map((k) => [keyIdOf(k), k]));
     this.expectedPosition = options.startPosition ?? 1n;
     this.prevHash = options.startPrevHash ?? (this.expectedPosition === 1n ? GENESIS_HASH : null);
     this.lastHash = null;
@@ -114,9 +115,10 @@ export class ChainVerifier {
     if (this.failure) return false;
     const position = BigInt(cp.position);
     const statement = checkpointStatement(cp);
-    if (!this.publicKey) return this.fail(position, "bad_checkpoint_signature", "no public key to check the checkpoint with");
-    if (cp.keyId !== this.keyId) return this.fail(position, "bad_checkpoint_signature", `checkpoint signed by key ${cp.keyId}, expected ${this.keyId}`);
-    if (!verifyCheckpointSignature(statement, cp.signature, this.publicKey)) return this.fail(position, "bad_checkpoint_signature", "the checkpoint's signature is not valid");
+    if (this.keys.size === 0) return this.fail(position, "bad_checkpoint_signature", "no public key to check the checkpoint with");
+    const key = this.keys.get(cp.keyId);
+    if (!key) return this.fail(position, "bad_checkpoint_signature", `checkpoint signed by key ${cp.keyId}, which is not a trusted key (${[...this.keys.keys()].join(", ")})`);
+    if (!verifyCheckpointSignature(statement, cp.signature, key)) return this.fail(position, "bad_checkpoint_signature", "the checkpoint's signature is not valid");
     this.checkpoints++;
     this.firstCheckpoint ??= { position: String(position), hash: cp.hash };
     this.lastCheckpoint = { position: String(position), hash: cp.hash };
@@ -124,8 +126,10 @@ export class ChainVerifier {
       this.prevHash = cp.hash; // anchors a range that starts right after this checkpoint
       return true;
     }
-    if (position <= this.lastPosition && position === this.lastPosition) return this.matchCheckpoint(cp, this.lastHash);
-    if (position < this.lastPosition) return true; // already passed; matched when it was current or before the range
+    if (this.lastHash !== null && position === this.lastPosition) return this.matchCheckpoint(cp, this.lastHash);
+    // Checkpoints must come right after the event at their position (or just before a range
+    // they anchor); one for a position already passed cannot be checked any more.
+    if (position < this.lastPosition) return this.fail(position, "reordered", `checkpoint for position ${position} appears after position ${this.lastPosition}`);
     this.pendingCheckpoints.set(String(position), cp);
     return true;
   }

@@ -24,7 +24,42 @@ export const AUDIT_PAYLOADS = {
   "policy.changed": z.object({ version: z.number().int(), changes: z.record(z.string(), z.json()) }),
   "server.registered": z.object({ slug: z.string(), url: z.string(), audience: z.string() }),
   "api_key.created": z.object({ prefix: z.string(), principalId: z.string(), expiresAt: z.string().nullable() }),
+  "audit.verified": z.object({
+    ok: z.boolean(),
+    events: z.number().int(),
+    checkpoints: z.number().int(),
+    lastPosition: z.string().nullable(),
+    failure: z.object({ position: z.string(), reason: z.string(), detail: z.string() }).nullable(),
+  }),
+  "audit.exported": z.object({
+    format: z.enum(["ndjson", "csv"]),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    firstPosition: z.string().nullable(),
+    lastPosition: z.string().nullable(),
+  }),
   "system.started": z.object({ version: z.string(), mode: z.enum(["embedded", "external"]) }),
+  // Reads of the audit trail are audited too. The filter is stored normalised and without
+  // its cursor; a refHash in it is a keyed hash already, never the value it was made from.
+  "audit.searched": z.object({
+    filter: z.object({
+      from: z.string().optional(),
+      to: z.string().optional(),
+      actorId: z.string().optional(),
+      actorType: z.array(z.string()).optional(),
+      action: z.array(z.string()).optional(),
+      targetType: z.string().optional(),
+      targetId: z.string().optional(),
+      outcome: z.array(z.string()).optional(),
+      requestId: z.string().optional(),
+      refHash: z.string().optional(),
+      limit: z.number().int(),
+    }),
+    resultCount: z.number().int(),
+  }),
+  "audit.viewed": z.object({ eventId: z.string() }),
+  // Neither the value nor its hash: only that an admin hashed some value of this kind.
+  "audit.reference_hashed": z.object({ kind: z.enum(["email", "token", "api-key", "value"]) }),
 } as const;
 
 export type TAuditAction = keyof typeof AUDIT_PAYLOADS;

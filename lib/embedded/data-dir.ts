@@ -79,6 +79,22 @@ export function loadOrCreateSecrets(dir: string): { secrets: TInstanceSecrets; c
   return { secrets, created: true };
 }
 
+/**
+ * The Ed25519 key that signs audit checkpoints, generated on first use into the data folder
+ * (mode 0600). Never overwritten: checkpoints signed with it must stay verifiable.
+ */
+export function loadOrCreateAuditSigningKey(dir: string, generate: () => string): string {
+  const file = path.join(dir, "audit-signing-key.pem");
+  if (existsSync(file)) {
+    const pem = readFileSync(file, "utf8");
+    if (!pem.includes("BEGIN PRIVATE KEY")) throw new DataDirError(`${file} is not a PEM private key. Restore it from a backup; Tether will not overwrite it.`);
+    return pem;
+  }
+  const pem = generate();
+  writeFileSync(file, pem, { mode: 0o600, flag: "wx" });
+  return pem;
+}
+
 /** Demo sign-ins are kept (0600) so every start in demo mode can print them again. */
 export function writeDemoCredentials(dir: string, credentials: unknown): void {
   writeFileSync(path.join(dir, "demo-credentials.json"), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });

@@ -1,7 +1,7 @@
 // E2E harness: the run's own database, a real OpenID provider, and a production build of
 // the console started on a free port. Tests read E2E_BASE_URL; teardown stops and drops all.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
@@ -68,6 +68,8 @@ export default async function globalSetup() {
     TETHER_SESSION_SECRET: randomBytes(48).toString("base64url"),
     TETHER_HMAC_KEY: randomBytes(48).toString("base64url"),
     TETHER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    TETHER_AUDIT_SIGNING_KEY: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    TETHER_AUDIT_CHECKPOINT_SECONDS: "2",
     OIDC_ISSUER: idp.issuer,
     OIDC_CLIENT_ID,
     OIDC_CLIENT_SECRET,

@@ -112,6 +112,7 @@ test("npm start refuses a locked data folder, a port in use and an unreachable D
       TETHER_SESSION_SECRET: "s".repeat(40),
       TETHER_HMAC_KEY: "h".repeat(40),
       TETHER_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+      TETHER_AUDIT_SIGNING_KEY: "unused",
     });
     expect(await unreachable.exited).toBe(1);
     const line = unreachable.output().trim();
@@ -126,6 +127,7 @@ test("npm start refuses a locked data folder, a port in use and an unreachable D
       TETHER_SESSION_SECRET: "s".repeat(40),
       TETHER_HMAC_KEY: "h".repeat(40),
       TETHER_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+      TETHER_AUDIT_SIGNING_KEY: "unused",
     });
     expect(await badPassword.exited).toBe(1);
     expect(badPassword.output().trim().split("\n")).toHaveLength(1);

@@ -1,0 +1,41 @@
+import "server-only";
+import type { NextRequest } from "next/server";
+import type { TActor } from "@/lib/auth/actor";
+import { getCurrentActor } from "@/lib/auth/current-actor";
+import { AppError, isAppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+import { REQUEST_ID_HEADER, normaliseRequestId } from "./request-meta";
+
+export type TApiContext<P> = { request: NextRequest; actor: TActor; params: P; requestId: string };
+
+/** The one error body of the REST API. */
+export function errorResponse(err: AppError, requestId: string): Response {
+  return Response.json(
+    { error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } },
+    { status: err.status, headers: { [REQUEST_ID_HEADER]: requestId, "Cache-Control": "no-store" } },
+  );
+}
+
+/**
+ * Adapter for /api/v1 route handlers: resolves the actor, runs the handler, and translates
+ * errors once. Permission checks are the use case's job, not this wrapper's. State-changing
+ * methods must come from the console's own origin when authenticated by cookie (CSRF).
+ */
+export function apiRoute<P = Record<string, never>>(handler: (ctx: TApiContext<P>) => Promise<Response>) {
+  return async (request: NextRequest, context: { params: Promise<P> }): Promise<Response> => {
+    const requestId = normaliseRequestId(request.headers.get(REQUEST_ID_HEADER));
+    try {
+      if (!["GET", "HEAD", "OPTIONS"].includes(request.method)) {
+        const origin = request.headers.get("origin");
+        if (origin && origin !== request.nextUrl.origin) throw new AppError("FORBIDDEN", "Cross-site request refused.");
+      }
+      const actor = await getCurrentActor();
+      if (!actor) throw new AppError("UNAUTHENTICATED", "Sign in, or send a valid API key.");
+      return await handler({ request, actor, params: await context.params, requestId });
+    } catch (err) {
+      if (isAppError(err) && err.status < 500) return errorResponse(err, requestId);
+      log.error({ requestId, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, "API request failed");
+      return errorResponse(new AppError("INTERNAL", `Internal error. Request id: ${requestId}`), requestId);
+    }
+  };
+}
