@@ -42,36 +42,28 @@ export async function exportAuditEvents(input: { actor: TActor; query: unknown }
   if (!parsed.success) throw invalidInput(parsed.error, "The export parameters are invalid.");
   const { format, from, to } = parsed.data;
 
+  // The range is fixed first and the export audited before a byte is read: chain positions
+  // are append-only, so the rows of [first, last] cannot change while they stream, and no
+  // transaction is held open (the embedded database serves every connection from one backend).
   const pool = getPool();
+  const range = await resolveRange(pool, from ?? null, to ?? null, format === "ndjson");
+  await getPrisma().$transaction((tx) =>
+    recordAuditEvent(tx, {
+      actor: input.actor,
+      action: "audit.exported",
+      payload: { format, from: from ?? null, to: to ?? null, firstPosition: range ? range.first.toString() : null, lastPosition: range ? range.last.toString() : null },
+    }),
+  );
   const client = await pool.connect();
-  let handedOver = false;
-  try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const range = await resolveRange(client, from ?? null, to ?? null, format === "ndjson");
-    await getPrisma().$transaction((tx) =>
-      recordAuditEvent(tx, {
-        actor: input.actor,
-        action: "audit.exported",
-        payload: { format, from: from ?? null, to: to ?? null, firstPosition: range ? range.first.toString() : null, lastPosition: range ? range.last.toString() : null },
-      }),
-    );
-    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-    const stream = format === "ndjson" ? ndjsonStream(client, range, from ?? null, to ?? null) : csvStream(client, range);
-    handedOver = true;
-    return {
-      stream,
-      filename: `tether-audit-${stamp}.${format}`,
-      contentType: format === "ndjson" ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
-    };
-  } finally {
-    if (!handedOver) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
-    }
-  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  return {
+    stream: format === "ndjson" ? ndjsonStream(client, range, from ?? null, to ?? null) : csvStream(client, range),
+    filename: `tether-audit-${stamp}.${format}`,
+    contentType: format === "ndjson" ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
+  };
 }
 
-async function resolveRange(client: pg.PoolClient, from: string | null, to: string | null, widen: boolean): Promise<TRange> {
+async function resolveRange(client: pg.Pool, from: string | null, to: string | null, widen: boolean): Promise<TRange> {
   const { rows } = await client.query<{ first: string | null; last: string | null }>(
     `SELECT min(c.position)::text AS first, max(c.position)::text AS last
        FROM audit_chain c JOIN audit_event e ON e.seq = c.event_seq
@@ -119,7 +111,6 @@ function batchedStream(client: pg.PoolClient, range: TRange, emit: {
   const finish = async () => {
     if (done) return;
     done = true;
-    await client.query("COMMIT").catch(() => undefined);
     client.release();
   };
   return new ReadableStream<Uint8Array>({

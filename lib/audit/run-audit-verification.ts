@@ -4,6 +4,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { assertCan } from "@/lib/auth/assert-can";
 import { getPool, getPrisma } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
+import { getAuditSigningKey } from "./signing-key";
 import { getTrustedAuditPublicKeys } from "./trusted-public-keys";
 import { verifyAuditChain, type TDbVerifyResult } from "./verify-audit-chain";
 
@@ -11,7 +12,7 @@ import { verifyAuditChain, type TDbVerifyResult } from "./verify-audit-chain";
  * Verifies the whole chain now and records the outcome (shown by the Audit page's badge).
  * A failed verification is itself an audit event, so it cannot go unnoticed.
  */
-export async function runAuditVerification(input: { actor: TActor; trigger: "api" | "schedule" | "cli" }): Promise<TDbVerifyResult> {
+export async function runAuditVerification(input: { actor: TActor; trigger: "api" | "schedule" | "cli" }): Promise<TDbVerifyResult & { keyId: string }> {
   assertCan(input.actor, "audit.read");
   const startedAt = new Date();
   const result = await verifyAuditChain(getPool(), { publicKeys: getTrustedAuditPublicKeys() });
@@ -24,7 +25,7 @@ export async function runAuditVerification(input: { actor: TActor; trigger: "api
         events: result.events,
         checkpoints: result.checkpoints,
         lastPosition: result.lastPosition === null ? null : BigInt(result.lastPosition),
-        failure: (result.failure ?? undefined) as Prisma.InputJsonValue | undefined,
+        ...(result.failure ? { failure: result.failure as Prisma.InputJsonValue } : {}),
         trigger: input.trigger,
       },
     });
@@ -36,5 +37,5 @@ export async function runAuditVerification(input: { actor: TActor; trigger: "api
       payload: { ok: result.ok, events: result.events, checkpoints: result.checkpoints, lastPosition: result.lastPosition, failure: result.failure },
     });
   });
-  return result;
+  return { ...result, keyId: getAuditSigningKey().keyId };
 }

@@ -25,18 +25,21 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
   const verifier = new ChainVerifier({ publicKeys: options.publicKeys });
   const client = await pool.connect();
   try {
-    // One snapshot for the whole walk, so rows sealed meanwhile cannot confuse it.
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    // Chain rows and checkpoints are append-only, so walking up to the head read now is
+    // consistent without holding a snapshot open (which would stall writers on the embedded
+    // database, where one backend serves every connection).
+    const { rows: headRows } = await client.query<{ head: string | null }>("SELECT max(position)::text AS head FROM audit_chain");
+    const head = headRows[0]?.head ?? "0";
     let after = "0";
     let verified = 0;
     for (;;) {
       const { rows } = await client.query<TChainRow>(
         `SELECT c.position::text AS position, c.prev_hash, c.hash, c.event_seq::text AS event_seq, (e.seq IS NOT NULL) AS event_present, ${AUDIT_EVENT_COLUMNS}
            FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_seq
-          WHERE c.position > $1::bigint
+          WHERE c.position > $1::bigint AND c.position <= $3::bigint
           ORDER BY c.position
           LIMIT $2`,
-        [after, batchSize],
+        [after, batchSize, head],
       );
       if (rows.length === 0) break;
       const last = rows[rows.length - 1]!.position;
@@ -93,11 +96,7 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
     const { rows: pending } = await client.query<{ n: string }>(
       "SELECT count(*)::text AS n FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_seq = e.seq)",
     );
-    await client.query("COMMIT");
     return { ...verifier.finish(), pendingEvents: verifier.failure ? 0 : Number(pending[0]!.n) };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
   } finally {
     client.release();
   }
