@@ -24,7 +24,7 @@ function freePort(): Promise<number> {
 
 async function start(env: Record<string, string>): Promise<{ proc: ChildProcess; seconds: number }> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
+  const proc = spawn(process.execPath, ["--liftoff-only", "--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

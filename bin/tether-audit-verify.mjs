@@ -12,23 +12,25 @@ import { ChainVerifier, keyIdOf } from "../lib/audit/chain-core.mjs";
 
 function usage(message) {
   if (message) console.error(message);
-  console.error("usage: tether-audit-verify <bundle.ndjson> --public-key <key.pem>");
+  console.error("usage: tether-audit-verify <bundle.ndjson> --public-key <key.pem> [--public-key <older-key.pem> ...]");
   process.exit(2);
 }
 
-const { values, positionals } = parseArgs({ options: { "public-key": { type: "string" }, quiet: { type: "boolean", default: false } }, allowPositionals: true });
+// --public-key may be given more than once: a range that spans a key rotation needs each key.
+const { values, positionals } = parseArgs({ options: { "public-key": { type: "string", multiple: true }, quiet: { type: "boolean", default: false } }, allowPositionals: true });
 if (positionals.length !== 1) usage();
 const bundlePath = positionals[0];
 
-let trustedKey = null;
-if (values["public-key"]) {
+const trustedKeys = (values["public-key"] ?? []).map((file) => {
   try {
-    trustedKey = readFileSync(values["public-key"], "utf8");
-    keyIdOf(trustedKey);
+    const pem = readFileSync(file, "utf8");
+    keyIdOf(pem);
+    return pem;
   } catch {
-    usage(`cannot read a public key from ${values["public-key"]}`);
+    return usage(`cannot read a public key from ${file}`);
   }
-}
+});
+const trustedKey = trustedKeys[0] ?? null;
 
 const lines = createInterface({ input: createReadStream(bundlePath, { encoding: "utf8" }), crlfDelay: Infinity });
 let verifier = null;
@@ -59,7 +61,7 @@ try {
       const key = trustedKey ?? header.publicKey;
       if (!trustedKey) console.error(`warning: no --public-key given; using the key inside the bundle (key id ${keyIdOf(key)}). Compare it with the key id Tether publishes.`);
       const first = header.firstPosition ? BigInt(header.firstPosition) : 1n;
-      verifier = new ChainVerifier({ publicKey: key, startPosition: first });
+      verifier = new ChainVerifier({ publicKeys: trustedKeys.length ? trustedKeys : [key], startPosition: first });
       continue;
     }
     if (item.type === "event") verifier.addEvent(item);
@@ -86,7 +88,8 @@ if (header.lastPosition !== result.lastPosition) broken(`the header announces po
 if (!values.quiet) {
   console.log(`OK: ${result.events} events, positions ${result.firstPosition ?? "-"}…${result.lastPosition ?? "-"}, complete and unchanged.`);
   if (result.firstCheckpoint) {
-    console.log(`Signed checkpoints verified: ${result.checkpoints} (key id ${keyIdOf(trustedKey ?? header.publicKey)}), from position ${result.firstCheckpoint.position} to ${result.lastCheckpoint.position}.`);
+    const ids = (trustedKeys.length ? trustedKeys : [header.publicKey]).map((k) => keyIdOf(k)).join(", ");
+    console.log(`Signed checkpoints verified: ${result.checkpoints} (trusted key id ${ids}), from position ${result.firstCheckpoint.position} to ${result.lastCheckpoint.position}.`);
   }
   if (!result.lastCheckpoint || result.lastCheckpoint.position !== result.lastPosition) {
     console.log(`Note: events after position ${result.lastCheckpoint?.position ?? "0"} are linked but not yet covered by a signed checkpoint.`);

@@ -71,6 +71,7 @@ export class ChainVerifier {
     this.keys = new Map(keys.map((k) => [keyIdOf(k), k]));
     this.expectedPosition = options.startPosition ?? 1n;
     this.prevHash = options.startPrevHash ?? (this.expectedPosition === 1n ? GENESIS_HASH : null);
+    this.anchored = this.prevHash !== null;
     this.lastHash = null;
     this.lastPosition = this.expectedPosition - 1n;
     this.events = 0;
@@ -123,6 +124,7 @@ export class ChainVerifier {
     this.firstCheckpoint ??= { position: String(position), hash: cp.hash };
     this.lastCheckpoint = { position: String(position), hash: cp.hash };
     if (position === this.expectedPosition - 1n && this.prevHash === null) {
+      this.anchored = true;
       this.prevHash = cp.hash; // anchors a range that starts right after this checkpoint
       return true;
     }
@@ -141,10 +143,15 @@ export class ChainVerifier {
 
   /** Call after the last entry. */
   finish() {
-    if (!this.failure && this.prevHash === null && this.events > 0) this.fail(this.expectedPosition, "unanchored", "the range does not start at position 1 and no checkpoint anchors its start");
+    if (!this.failure && !this.anchored && this.events > 0) {
+      this.fail(this.lastPosition - BigInt(this.events) + 1n, "unanchored", "the range does not start at position 1 and no checkpoint anchors its start");
+    }
     if (!this.failure) {
+      // Every checkpoint must have met its event; one beyond the last event means events were
+      // cut off the end while their checkpoint was left in.
       for (const [position] of this.pendingCheckpoints) {
-        if (BigInt(position) <= this.lastPosition) this.fail(position, "checkpoint_mismatch", "checkpoint position not found in the chain");
+        this.fail(position, BigInt(position) <= this.lastPosition ? "checkpoint_mismatch" : "missing_event", "checkpoint position not found in the chain");
+        break;
       }
     }
     return {

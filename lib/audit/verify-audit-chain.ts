@@ -77,7 +77,9 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
     // A checkpoint beyond the head means sealed rows were removed from the end of the chain.
     if (!verifier.failure) {
       const { rows: beyond } = await client.query<{ position: string }>(
-        "SELECT position::text AS position FROM audit_checkpoint WHERE position > $1::bigint ORDER BY audit_checkpoint.position LIMIT 1",
+        `SELECT position::text AS position FROM audit_checkpoint
+          WHERE position > $1::bigint AND position > (SELECT coalesce(max(position), 0) FROM audit_chain)
+          ORDER BY audit_checkpoint.position LIMIT 1`,
         [after],
       );
       if (beyond[0]) verifier.fail(beyond[0].position, "missing_event", "a signed checkpoint covers chain positions that no longer exist");

@@ -14,7 +14,7 @@ type TRun = { proc: ChildProcess; output: () => string; exited: Promise<number |
 
 function startTether(env: Record<string, string>): TRun {
   let out = "";
-  const proc = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
+  const proc = spawn(process.execPath, ["--liftoff-only", "--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: "", NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
