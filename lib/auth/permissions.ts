@@ -11,6 +11,9 @@ export const PERMISSIONS = [
   "handles.bulk_revoke",
   "audit.read",
   "audit.export",
+  // Hash a known secret value to find audit events that refer to it: admin only, because it
+  // turns the audit trail into an oracle for "was this value ever used?".
+  "audit.hash_lookup",
   "reports.read",
   "reports.generate",
   "servers.read",

@@ -2,9 +2,11 @@
 // code path, raw SQL included, can rewrite or erase the audit trail.
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { getPrisma } from "@/lib/db/client";
+import { createPrismaClient } from "@/lib/db/client";
 
-const prisma = getPrisma();
+// As the owner: the application role is refused by privileges before the triggers are reached
+// (tests/integration/audit-chain.test.ts covers that); this file proves the triggers.
+const prisma = createPrismaClient(process.env.DATABASE_URL!);
 
 afterAll(async () => {
   await prisma.$disconnect();
@@ -54,7 +56,8 @@ describe("audit_event", () => {
   it("refuses TRUNCATE", async () => {
     const event = await insertAuditEvent();
 
-    await expect(prisma.$executeRawUnsafe("TRUNCATE audit_event")).rejects.toThrow(/audit_event is append-only/);
+    // CASCADE: audit_chain references audit_event; without it the foreign key refuses first.
+    await expect(prisma.$executeRawUnsafe("TRUNCATE audit_event CASCADE")).rejects.toThrow(/audit_event is append-only/);
 
     expect(await prisma.auditEvent.count({ where: { id: event.id } })).toBe(1);
   });

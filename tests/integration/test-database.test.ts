@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
 // dropTestDatabase must never drop a database the test tooling did not create, even one that
 // merely looks like a test database: CI runs on the developer's shared Postgres.
 import { randomBytes } from "node:crypto";
@@ -36,7 +38,9 @@ describe("test databases", () => {
     expect(name).toMatch(/^tether_test_[0-9a-f]{16}$/);
     await withPostgresClient(url, async (client) => {
       const { rows } = await client.query<{ migration_name: string }>("SELECT migration_name FROM _prisma_migrations");
-      expect(rows.map((row) => row.migration_name)).toEqual([expect.stringMatching(/^\d{14}_init$/)]);
+      // Every folder in prisma/migrations, in order.
+      const folders = readdirSync(path.resolve("prisma/migrations"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+      expect(rows.map((row) => row.migration_name)).toEqual(folders);
     });
 
     await dropTestDatabase(name);

@@ -40,6 +40,10 @@ describe("role × permission matrix", () => {
     }
   }
 
+  it("keeps the secret-reference lookup to admins", () => {
+    expect(ROLES.filter((role) => EXPECTED[role].includes("audit.hash_lookup"))).toEqual(["admin"]);
+  });
+
   it("lets the system actor do internal work", () => {
     for (const p of PERMISSIONS) expect(() => assertCan(systemActor("test", "req-test-1"), p)).not.toThrow();
   });

@@ -83,8 +83,15 @@ $$;
 GRANT USAGE ON SCHEMA public TO tether_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO tether_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO tether_app;
-REVOKE UPDATE, DELETE, TRUNCATE ON "audit_event", "audit_chain", "audit_checkpoint", "audit_verification_run", "_prisma_migrations" FROM tether_app;
-REVOKE INSERT ON "_prisma_migrations" FROM tether_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON "audit_event", "audit_chain", "audit_checkpoint", "audit_verification_run" FROM tether_app;
+-- The migration history is the migrator's alone (absent in a diff's shadow database).
+DO $$
+BEGIN
+  IF to_regclass('_prisma_migrations') IS NOT NULL THEN
+    REVOKE ALL ON "_prisma_migrations" FROM tether_app;
+  END IF;
+END
+$$;
 -- Tables added by later migrations get the same default; audit-like tables must revoke again.
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO tether_app;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO tether_app;

@@ -5,18 +5,26 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { TPrismaClient } from "@/lib/db/client";
 
-async function withTrigger<T>(prisma: TPrismaClient, table: string, when: string, body: string, fn: () => Promise<T>): Promise<T> {
+// DDL needs the database owner: the application's own connections run as tether_app, which may
+// not create functions or triggers. `_prisma` names the client under test for readability only.
+async function withTrigger<T>(_prisma: TPrismaClient, table: string, when: string, body: string, fn: () => Promise<T>): Promise<T> {
   const name = `test_trigger_${randomBytes(6).toString("hex")}`;
-  await prisma.$executeRawUnsafe(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} END $$`);
+  const owner = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await owner.connect();
   try {
-    await prisma.$executeRawUnsafe(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION ${name}()`);
+    await owner.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} END $$`);
     try {
-      return await fn();
+      await owner.query(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION ${name}()`);
+      try {
+        return await fn();
+      } finally {
+        await owner.query(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
+      }
     } finally {
-      await prisma.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
+      await owner.query(`DROP FUNCTION IF EXISTS ${name}()`);
     }
   } finally {
-    await prisma.$executeRawUnsafe(`DROP FUNCTION IF EXISTS ${name}()`);
+    await owner.end();
   }
 }
 
