@@ -34,6 +34,7 @@ export type TVerifyResult = {
 export const CHAIN_VERSION: 1;
 export const GENESIS_HASH: string;
 export const CHECKPOINT_TYPE: "tether.audit.checkpoint";
+export function canonicalJson(value: unknown): string;
 export function canonicalBytes(value: unknown): Buffer;
 export function sha256Hex(bytes: Buffer | Uint8Array | string): string;
 export function chainRecord(position: string | bigint | number, prevHash: string, event: TChainEvent): TChainRecord;

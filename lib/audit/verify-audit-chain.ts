@@ -30,24 +30,32 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
     // database, where one backend serves every connection).
     const { rows: headRows } = await client.query<{ head: string | null }>("SELECT max(position)::text AS head FROM audit_chain");
     const head = headRows[0]?.head ?? "0";
-    let after = "0";
+    const headN = BigInt(head);
+    // Fixed position windows, so the next window's rows can be requested before this one is
+    // hashed: Postgres reads while Node hashes (the two are the cost of a verification).
+    const fetchWindow = (from: bigint) => {
+      const to = from + BigInt(batchSize) < headN ? from + BigInt(batchSize) : headN;
+      return Promise.all([
+        client.query<TChainRow>(
+          `SELECT c.position::text AS position, c.prev_hash, c.hash, c.event_seq::text AS event_seq, (e.seq IS NOT NULL) AS event_present, ${AUDIT_EVENT_COLUMNS}
+             FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_seq
+            WHERE c.position > $1::bigint AND c.position <= $2::bigint
+            ORDER BY c.position`,
+          [from.toString(), to.toString()],
+        ),
+        client.query<TCheckpointRow>(
+          `SELECT position::text AS position, hash, created_at, key_id, signature FROM audit_checkpoint
+            WHERE position > $1::bigint AND position <= $2::bigint ORDER BY audit_checkpoint.position`,
+          [from.toString(), to.toString()],
+        ),
+      ]).then(([r, c]) => ({ rows: r.rows, checkpoints: c.rows, to }));
+    };
+    let after = 0n;
     let verified = 0;
-    for (;;) {
-      const { rows } = await client.query<TChainRow>(
-        `SELECT c.position::text AS position, c.prev_hash, c.hash, c.event_seq::text AS event_seq, (e.seq IS NOT NULL) AS event_present, ${AUDIT_EVENT_COLUMNS}
-           FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_seq
-          WHERE c.position > $1::bigint AND c.position <= $3::bigint
-          ORDER BY c.position
-          LIMIT $2`,
-        [after, batchSize, head],
-      );
-      if (rows.length === 0) break;
-      const last = rows[rows.length - 1]!.position;
-      const { rows: checkpoints } = await client.query<TCheckpointRow>(
-        `SELECT position::text AS position, hash, created_at, key_id, signature FROM audit_checkpoint
-          WHERE position > $1::bigint AND position <= $2::bigint ORDER BY audit_checkpoint.position`,
-        [after, last],
-      );
+    let next = headN > 0n ? fetchWindow(0n) : null;
+    while (next) {
+      const { rows, checkpoints, to } = await next;
+      next = to < headN ? fetchWindow(to) : null;
       let cp = 0;
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
@@ -56,6 +64,8 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
           break;
         }
         if (!verifier.addEvent({ position: row.position, prevHash: row.prev_hash, hash: row.hash, event: toChainEvent(row) })) {
+          await next?.catch(() => undefined);
+          next = null;
           await diagnose(client, verifier, row, rows[i + 1]);
           break;
         }
@@ -65,14 +75,16 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
         }
         if (verifier.failure) break;
       }
-      if (verifier.failure) break;
-      if (cp < checkpoints.length) {
+      if (!verifier.failure && cp < checkpoints.length) {
         verifier.fail(checkpoints[cp]!.position, "checkpoint_mismatch", "a checkpoint names a chain position that does not exist");
+      }
+      if (verifier.failure) {
+        await next?.catch(() => undefined);
         break;
       }
       verified += rows.length;
       options.onProgress?.(verified);
-      after = last;
+      after = to;
     }
     // A checkpoint beyond the head means sealed rows were removed from the end of the chain.
     if (!verifier.failure) {
@@ -80,7 +92,7 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
         `SELECT position::text AS position FROM audit_checkpoint
           WHERE position > $1::bigint AND position > (SELECT coalesce(max(position), 0) FROM audit_chain)
           ORDER BY audit_checkpoint.position LIMIT 1`,
-        [after],
+        [after.toString()],
       );
       if (beyond[0]) verifier.fail(beyond[0].position, "missing_event", "a signed checkpoint covers chain positions that no longer exist");
     }
@@ -93,7 +105,7 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
             AND (e.txid, e.seq) < (SELECT h.txid, h.seq FROM audit_chain hc JOIN audit_event h ON h.seq = hc.event_seq ORDER BY hc.position DESC LIMIT 1)
           LIMIT 1`,
       );
-      if (skipped[0]) verifier.fail(String(BigInt(after) + 1n), "unsealed_event", `audit event seq ${skipped[0].seq} is older than the chain head but was never sealed`);
+      if (skipped[0]) verifier.fail(String(after + 1n), "unsealed_event", `audit event seq ${skipped[0].seq} is older than the chain head but was never sealed`);
     }
     const { rows: pending } = await client.query<{ n: string }>(
       "SELECT count(*)::text AS n FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_seq = e.seq)",

@@ -554,3 +554,34 @@ describe("the worked example in docs/audit-format.md", () => {
     expect(result).toMatchObject({ ok: true, events: 1, checkpoints: 1 });
   });
 });
+
+describe("the in-house RFC 8785 serializer agrees with the canonicalize package", () => {
+  // A deterministic generator of awkward JSON: unicode keys (incl. astral), numbers at the
+  // edges of ES6 formatting, escapes, nesting.
+  function* values(seed: number): Generator<unknown> {
+    let x = seed;
+    const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const strings = ["", "a", "é", "€", "😀", "\u0000", "\u001f", "\"\\/", "\u2028", "דּ", "z".repeat(40), "キー"];
+    const numbers = [0, -0, 1, -1, 1e21, 1e-7, 1.5, 333333333.33333329, 2 ** 53, -(2 ** 53), 5e-324, 1.7976931348623157e308, 0.1, 100, 1e20];
+    const make = (depth: number): unknown => {
+      const r = rnd();
+      if (depth > 3 || r < 0.3) return numbers[Math.floor(rnd() * numbers.length)];
+      if (r < 0.5) return strings[Math.floor(rnd() * strings.length)];
+      if (r < 0.55) return rnd() < 0.5;
+      if (r < 0.6) return null;
+      if (r < 0.8) return Array.from({ length: Math.floor(rnd() * 4) }, () => make(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [strings[Math.floor(rnd() * strings.length)]! + String(Math.floor(rnd() * 3)), make(depth + 1)]));
+    };
+    for (;;) yield make(0);
+  }
+
+  it("on 5,000 generated values", async () => {
+    const { default: canonicalize } = await import("canonicalize");
+    const { canonicalJson } = await import("@/lib/audit/chain-core.mjs");
+    const gen = values(42);
+    for (let i = 0; i < 5000; i++) {
+      const v = gen.next().value;
+      expect(canonicalJson(v)).toBe(canonicalize(v));
+    }
+  });
+});
