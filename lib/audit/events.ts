@@ -24,6 +24,43 @@ export const AUDIT_PAYLOADS = {
   "policy.changed": z.object({ version: z.number().int(), changes: z.record(z.string(), z.json()) }),
   "server.registered": z.object({ slug: z.string(), url: z.string(), audience: z.string() }),
   "api_key.created": z.object({ prefix: z.string(), principalId: z.string(), expiresAt: z.string().nullable() }),
+  // The key appears by its public prefix only; its live task handles are revoked with it.
+  "api_key.revoked": z.object({ prefix: z.string(), principalId: z.string(), revokedHandles: z.number().int() }),
+  // Disabling an agent keeps its API keys (re-enabling restores them), but authentication
+  // refuses every key of a disabled principal; activeKeys says how many keys that silenced.
+  "service_account.disabled": z.object({ activeKeys: z.number().int(), keysRevoked: z.literal(false) }),
+  "service_account.enabled": z.object({ activeKeys: z.number().int() }),
+  "handle.revoked": z.object({
+    accessor: z.string(),
+    trigger: z.enum(["manual", "session_ended", "principal_disabled", "api_key_revoked", "policy_tightened", "cancel"]),
+    serverId: z.string(),
+  }),
+  // The handle lifecycle at the gateway. A handle is named by its accessor only; the token and
+  // the upstream task id never appear in an event.
+  "handle.issued": z.object({
+    accessor: z.string(),
+    serverId: z.string(),
+    sessionId: z.string().nullable(),
+    toolName: z.string(),
+    wire: z.enum(["core_2025_11_25", "ext_2026_07_28"]),
+    policyVersion: z.number().int(),
+    requestedTtlMs: z.number().int().nullable(),
+    upstreamTtlMs: z.number().int().nullable(),
+    effectiveTtlMs: z.number().int(),
+  }),
+  "handle.denied": z.object({
+    // Present when the presented token matched a handle; a token that matches nothing is
+    // recorded only by its keyed hash.
+    accessor: z.string().nullable(),
+    tokenHash: z.string().optional(),
+    operation: z.string(),
+    cause: z.enum(["unknown", "revoked", "expired", "principal_mismatch", "session_mismatch", "audience_mismatch", "policy_invalidated", "operation_not_allowed", "rate_limited"]),
+  }),
+  "handle.status_changed": z.object({ accessor: z.string(), from: z.string(), to: z.string(), statusMessage: z.string().nullable(), source: z.enum(["gateway", "poller"]) }),
+  "handle.result_fetched": z.object({ accessor: z.string(), status: z.string() }),
+  "handle.cancel_requested": z.object({ accessor: z.string(), via: z.enum(["agent", "console"]) }),
+  "handle.cancel_outcome": z.object({ accessor: z.string(), outcome: z.enum(["confirmed", "already_terminal", "not_supported", "unreachable"]), attempt: z.number().int() }),
+  "handle.expired": z.object({ accessor: z.string(), expiredAt: z.string() }),
   "audit.verified": z.object({
     ok: z.boolean(),
     events: z.number().int(),
@@ -60,6 +97,8 @@ export const AUDIT_PAYLOADS = {
   "audit.viewed": z.object({ eventId: z.string() }),
   // Neither the value nor its hash: only that an admin hashed some value of this kind.
   "audit.reference_hashed": z.object({ kind: z.enum(["email", "token", "api-key", "value"]) }),
+  // A policy change lowered the maximum TTL: the handle's expiry moved from → to (ISO timestamps).
+  "handle.ttl_clamped": z.object({ accessor: z.string(), from: z.string(), to: z.string() }),
 } as const;
 
 export type TAuditAction = keyof typeof AUDIT_PAYLOADS;

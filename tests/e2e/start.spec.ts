@@ -49,7 +49,7 @@ test("npm start: demo sign-in works, Ctrl-C stops cleanly, the next start finds 
   const dataDir = mkdtempSync(path.join(tmpdir(), "tether-start-"));
   try {
     const [port, upstreamPort] = [await freePort(), await freePort()];
-    const env = { TETHER_DATA_DIR: dataDir, PORT: String(port), TETHER_DEMO_UPSTREAM_PORT: String(upstreamPort) };
+    const env = { TETHER_DATA_DIR: dataDir, PORT: String(port), TETHER_DEMO_UPSTREAM_PORT: String(upstreamPort), TETHER_AUDIT_CHECKPOINT_SECONDS: "1" };
     const first = startTether(env);
     await waitFor(first, "Press Ctrl-C to stop.");
     expect(first.output()).toContain("First start: creating demo users");
@@ -69,6 +69,14 @@ test("npm start: demo sign-in works, Ctrl-C stops cleanly, the next start finds 
     await expect(page).toHaveURL(`http://127.0.0.1:${port}/handles`);
     await page.goto(`http://127.0.0.1:${port}/servers`);
     await expect(page.getByRole("cell", { name: "/mcp/demo", exact: true })).toBeVisible();
+
+    // The audit trail works on the embedded database too: sealed, signed and verifiable.
+    await expect
+      .poll(async () => (await (await page.request.get(`http://127.0.0.1:${port}/api/v1/audit/verify`)).json()) as { ok: boolean; events: number; checkpoints: number }, { timeout: 20_000 })
+      .toMatchObject({ ok: true, events: expect.any(Number), checkpoints: expect.any(Number) });
+    const bundle = await (await page.request.get(`http://127.0.0.1:${port}/api/v1/audit/export?format=ndjson`)).text();
+    expect(bundle.split("\n")[0]).toContain('"format":"tether-audit-bundle"');
+    expect(bundle).toContain('"type":"trailer"');
 
     first.proc.kill("SIGINT");
     expect(await first.exited).toBe(0);
