@@ -64,6 +64,8 @@ export const ZEnv = z.object({
   OIDC_ROLE_MAP: z.string().default(""),
   /** Role for OIDC users whose claim maps to nothing; empty refuses them. */
   OIDC_DEFAULT_ROLE: z.enum(["admin", "reviewer", "support", "auditor", "viewer", ""]).default(""),
+  /** Set by `npm start` when DATABASE_URL points at its embedded database (internal). */
+  TETHER_EMBEDDED: ZBool.default(false),
   /** Print demo credentials and seed demo data (set by `npm start` in embedded mode). */
   TETHER_DEMO: ZBool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

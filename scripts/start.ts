@@ -63,6 +63,7 @@ async function main() {
       TETHER_HMAC_KEY: secrets.hmacKey,
       TETHER_ENCRYPTION_KEY: secrets.encryptionKey,
       TETHER_DEMO: "true",
+      TETHER_EMBEDDED: "true",
       TETHER_AUDIT_SIGNING_KEY: loadOrCreateAuditSigningKey(dataDir, generateAuditSigningKeyPem),
     });
     demoUpstreamToken = secrets.demoUpstreamToken;

@@ -18,15 +18,27 @@ export type TClientOptions = {
 };
 
 export function createPool(connectionString: string, { max, role = null }: TClientOptions = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString, ...(max === undefined ? {} : { max }) });
-  if (role) {
+  const embedded = getEnv().TETHER_EMBEDDED;
+  const pool = new pg.Pool({
+    connectionString,
+    ...(max === undefined ? {} : { max }),
+    // Postgres applies the role at connection start, before any query can run. The embedded
+    // database (PGlite behind a socket) ignores startup options, so there a SET ROLE follows
+    // the connection instead; all its connections share one backend anyway.
+    ...(role && !embedded ? { options: `-c role=${role}` } : {}),
+  });
+  if (role && embedded) {
     // Quoted as an identifier: the role name comes from configuration, not from users.
     const statement = `SET ROLE ${pg.escapeIdentifier(role)}`;
     pool.on("connect", (client) => {
       client.query(statement).catch((err: Error) => client.emit("error", err));
     });
   }
-  // A connection dropped while idle (database restart) must not crash the process.
+  // A connection that dies (database restart, failover, pg_terminate_backend) emits "error" on
+  // its client; while a client is checked out the pool does not listen, and an unheard "error"
+  // would crash the process. The query in flight fails on its own and the pool discards the
+  // broken client when it is released.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   pool.on("error", () => undefined);
   return pool;
 }
