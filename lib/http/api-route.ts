@@ -1,10 +1,11 @@
 import "server-only";
 import type { NextRequest } from "next/server";
+import { authenticateApiKey } from "@/lib/api-keys/authenticate-api-key";
 import type { TActor } from "@/lib/auth/actor";
 import { getCurrentActor } from "@/lib/auth/current-actor";
 import { AppError, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { REQUEST_ID_HEADER, normaliseRequestId } from "./request-meta";
+import { REQUEST_ID_HEADER, normaliseRequestId, requestMetaFrom } from "./request-meta";
 
 export type TApiContext<P> = { request: NextRequest; actor: TActor; params: P; requestId: string };
 
@@ -29,7 +30,7 @@ export function apiRoute<P = Record<string, never>>(handler: (ctx: TApiContext<P
         const origin = request.headers.get("origin");
         if (origin && origin !== request.nextUrl.origin) throw new AppError("FORBIDDEN", "Cross-site request refused.");
       }
-      const actor = await getCurrentActor();
+      const actor = await resolveActor(request, requestId);
       if (!actor) throw new AppError("UNAUTHENTICATED", "Sign in, or send a valid API key.");
       return await handler({ request, actor, params: await context.params, requestId });
     } catch (err) {
@@ -38,4 +39,16 @@ export function apiRoute<P = Record<string, never>>(handler: (ctx: TApiContext<P
       return errorResponse(new AppError("INTERNAL", `Internal error. Request id: ${requestId}`), requestId);
     }
   };
+}
+
+// An agent sends `Authorization: Bearer tth_…`; anything else falls back to the console session.
+const API_KEY_BEARER = /^\s*Bearer\s+(tth_.*?)\s*$/i;
+
+/** The API key's agent when one is sent (a bad key is 401, never a fall-back to the cookie), else the console user. */
+async function resolveActor(request: NextRequest, requestId: string): Promise<TActor | null> {
+  const bearer = API_KEY_BEARER.exec(request.headers.get("authorization") ?? "");
+  if (!bearer) return getCurrentActor();
+  const actor = await authenticateApiKey(bearer[1]!, { ...requestMetaFrom(request.headers), requestId });
+  if (!actor) throw new AppError("UNAUTHENTICATED", "Invalid or expired API key.");
+  return actor;
 }

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AdminSubNav } from "@/components/admin/admin-sub-nav";
 import { CreateUserForm } from "@/components/admin/create-user-form";
 import { UserRowActions } from "@/components/admin/user-row-actions";
 import { PageHeader } from "@/components/ui/page-header";
@@ -15,6 +16,7 @@ export default async function AdminUsersPage() {
   return (
     <>
       <PageHeader title="Users" description="Console users and their roles. Disabling a user ends their sessions at once; every change is recorded in the audit trail." />
+      <AdminSubNav current="/admin" role={actor.role} />
       <div className="space-y-6">
         <Table label="Users">
           <thead>

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AdminSubNav } from "@/components/admin/admin-sub-nav";
 import { PolicyForm } from "@/components/policy/policy-form";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { Badge, Table, Td, Th } from "@/components/ui/table";
@@ -20,12 +21,7 @@ export default async function PolicyPage() {
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-fg-muted">
-        <Link href="/admin" className="hover:text-fg hover:underline">
-          Admin
-        </Link>{" "}
-        / <span aria-current="page">Policy</span>
-      </nav>
+      <AdminSubNav current="/admin/policy" role={actor.role} />
       <PageHeader
         title="Handle policy"
         description="How long task handles live, how many an agent may hold, and what the gateway checks on every call. Each change is a new version; tightening it revokes or shortens the live handles it affects, each with its own audit event."
