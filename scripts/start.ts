@@ -87,7 +87,6 @@ async function main() {
   for (const line of migrate.stdout.trim().split("\n")) if (line.startsWith("Applied")) say(line);
 
   const db = createPrismaClient(databaseUrl);
-  cleanups.push(() => db.$disconnect());
   const system = systemActor("start", `start-${process.pid}`);
   await ensureDefaultPolicy(db, system);
 
@@ -106,6 +105,10 @@ async function main() {
       demo = readDemoCredentials(dataDir, ZDemoCredentials);
     }
   }
+
+  // Hand the database over to the console process: the embedded database is safest with one
+  // connection per process (lib/db/client.ts), and this process needs none from here on.
+  await db.$disconnect();
 
   if (!isDev) {
     const stamp = computeBuildStamp(root);

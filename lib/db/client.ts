@@ -21,7 +21,10 @@ export function createPool(connectionString: string, { max, role = null }: TClie
   const embedded = getEnv().TETHER_EMBEDDED;
   const pool = new pg.Pool({
     connectionString,
-    ...(max === undefined ? {} : { max }),
+    // The embedded database serves every socket from one PGlite backend and interleaves
+    // their protocol messages outside explicit transactions, which can hand one connection
+    // another's results: one connection per process keeps its traffic strictly sequential.
+    ...(embedded ? { max: 1 } : max === undefined ? {} : { max }),
     // Postgres applies the role at connection start, before any query can run. The embedded
     // database (PGlite behind a socket) ignores startup options, so there a SET ROLE follows
     // the connection instead; all its connections share one backend anyway.
