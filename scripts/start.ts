@@ -10,6 +10,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemActor } from "@/lib/auth/actor";
 import { createPrismaClient } from "@/lib/db/client";
+import { describeConnectionError } from "@/lib/db/describe-connection-error";
+import { listPendingMigrations } from "@/lib/db/list-pending-migrations";
 import { startDemoUpstream } from "@/lib/demo-upstream/server";
 import { generateAuditSigningKeyPem } from "@/lib/audit/signing-key";
 import { acquireLock, DataDirError, ensureDataDir, loadOrCreateAuditSigningKey, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from "@/lib/embedded/data-dir";
@@ -82,9 +84,18 @@ async function main() {
 
   // Migrations run in a short-lived child: the WebAssembly schema engine is large, and its
   // memory is returned to the system when that process exits instead of staying resident here.
-  const migrate = await runCaptured(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/db-migrate.ts"]);
-  if (migrate.code !== 0) fail(migrate.stderr.trim().split("\n")[0] || `Migrations failed (exit code ${migrate.code}).`);
-  for (const line of migrate.stdout.trim().split("\n")) if (line.startsWith("Applied")) say(line);
+  // A warm start with nothing pending skips the engine entirely.
+  let pending: string[];
+  try {
+    pending = await listPendingMigrations(databaseUrl);
+  } catch (err) {
+    fail(describeConnectionError(err, databaseUrl));
+  }
+  if (pending.length) {
+    const migrate = await runCaptured(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/db-migrate.ts"]);
+    if (migrate.code !== 0) fail(migrate.stderr.trim().split("\n")[0] || `Migrations failed (exit code ${migrate.code}).`);
+    for (const line of migrate.stdout.trim().split("\n")) if (line.startsWith("Applied")) say(line);
+  }
 
   const db = createPrismaClient(databaseUrl);
   const system = systemActor("start", `start-${process.pid}`);

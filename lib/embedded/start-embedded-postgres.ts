@@ -13,7 +13,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<TEmbeddedP
   const dbDir = path.join(dataDir, "pg");
   let db: PGlite;
   try {
-    db = await PGlite.create({ dataDir: dbDir });
+    db = await PGlite.create({
+      dataDir: dbDir,
+      // Postgres touches its whole buffer pool at start; PGlite's default (128 MB) is most of
+      // the embedded console's memory. The demo's working set fits in a fraction of it.
+      postgresqlconf: ["shared_buffers=32MB", "wal_buffers=1MB", "temp_buffers=2MB"],
+    });
     await db.query("SELECT 1");
   } catch (err) {
     const detail = err instanceof Error ? err.message.split("\n")[0] : String(err);
