@@ -39,6 +39,7 @@ export function canonicalBytes(value: unknown): Buffer;
 export function sha256Hex(bytes: Buffer | Uint8Array | string): string;
 export function chainRecord(position: string | bigint | number, prevHash: string, event: TChainEvent): TChainRecord;
 export function hashRecord(record: TChainRecord): string;
+export function hashChainEntry(position: string | bigint | number, prevHash: string, event: TChainEvent): string;
 export function keyIdOf(publicKey: KeyObject | string): string;
 export function checkpointStatement(cp: { position: string | bigint; hash: string; createdAt: string; keyId: string }): TCheckpointStatement;
 export function signCheckpoint(statement: TCheckpointStatement, privateKey: KeyObject): string;

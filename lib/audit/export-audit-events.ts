@@ -8,7 +8,7 @@ import { assertCan } from "@/lib/auth/assert-can";
 import { getPool, getPrisma } from "@/lib/db/client";
 import { invalidInput } from "@/lib/errors";
 import { getAuditSigningKey } from "./signing-key";
-import { AUDIT_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
+import { CHAIN_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
 
 export const ZAuditExportQuery = z
   .object({
@@ -130,7 +130,7 @@ function batchedStream(client: pg.PoolClient, range: TRange, emit: {
         const upto = after + BigInt(BATCH) < range.last ? after + BigInt(BATCH) : range.last;
         const [{ rows }, { rows: checkpoints }] = [
           await client.query<TRow>(
-            `SELECT c.position::text AS position, c.prev_hash, c.hash, ${AUDIT_EVENT_COLUMNS}
+            `SELECT c.position::text AS position, c.prev_hash, c.hash, ${CHAIN_EVENT_COLUMNS}
                FROM audit_chain c JOIN audit_event e ON e.seq = c.event_seq
               WHERE c.position > $1::bigint AND c.position <= $2::bigint ORDER BY c.position`,
             [after.toString(), upto.toString()],

@@ -1,7 +1,7 @@
 import type pg from "pg";
-import { GENESIS_HASH, chainRecord, checkpointStatement, hashRecord, signCheckpoint } from "./chain-core.mjs";
+import { GENESIS_HASH, checkpointStatement, hashChainEntry, signCheckpoint } from "./chain-core.mjs";
 import type { TSigningKey } from "./signing-key";
-import { AUDIT_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
+import { CHAIN_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
 
 // The ordered sealer. Audit events are inserted without any lock (so audited actions run at
 // the speed of plain inserts); this links committed events into the hash chain shortly after.
@@ -44,7 +44,7 @@ export async function sealAuditChain(pool: pg.Pool, options: TSealOptions = {}):
       throw new Error(`The audit event sealed at chain position ${head.position} is missing; sealing stopped. Run \`npm run audit:verify\`.`);
     }
     const { rows } = await client.query<TAuditEventRow>(
-      `SELECT ${AUDIT_EVENT_COLUMNS}
+      `SELECT ${CHAIN_EVENT_COLUMNS}
          FROM audit_event e
         WHERE (e.txid, e.seq) > ($1::text::xid8, $2::bigint)
           AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
@@ -61,7 +61,7 @@ export async function sealAuditChain(pool: pg.Pool, options: TSealOptions = {}):
     const hashes: string[] = [];
     for (const row of rows) {
       position += 1n;
-      const hash = hashRecord(chainRecord(position, prevHash, toChainEvent(row)));
+      const hash = hashChainEntry(position, prevHash, toChainEvent(row));
       positions.push(position.toString());
       seqs.push(String(row.seq));
       prevs.push(prevHash);

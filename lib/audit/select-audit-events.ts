@@ -2,26 +2,9 @@ import "server-only";
 import { Prisma } from "@/lib/db/generated/client";
 import type { TTx } from "@/lib/db/types";
 import { ZAuditEventDto, type TAuditEventDto } from "./schemas";
+import { AUDIT_EVENT_COLUMNS, type TAuditEventRow } from "./to-chain-event";
 
-type TRow = {
-  seq: string;
-  id: string;
-  occurred_at: Date;
-  actor_type: string;
-  actor_id: string | null;
-  actor_role: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  reason: string | null;
-  request_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  payload: unknown;
-  chain_position: string | null;
-  chain_hash: string | null;
-};
+type TRow = TAuditEventRow & { chain_position: string | null; chain_hash: string | null };
 
 /**
  * Audit events with their chain link (if sealed yet), newest first. Raw SQL because the
@@ -30,9 +13,7 @@ type TRow = {
  */
 export async function selectAuditEvents(tx: TTx, where: Prisma.Sql[], limit: number): Promise<TAuditEventDto[]> {
   const rows = await tx.$queryRaw<TRow[]>`
-    SELECT e.seq::text AS seq, e.id::text AS id, e.occurred_at, e.actor_type::text AS actor_type, e.actor_id, e.actor_role,
-           e.action, e.target_type, e.target_id, e.outcome::text AS outcome, e.reason, e.request_id, e.ip, e.user_agent,
-           e.payload, c.position::text AS chain_position, c.hash AS chain_hash
+    SELECT ${Prisma.raw(AUDIT_EVENT_COLUMNS)}, c.position::text AS chain_position, c.hash AS chain_hash
       FROM audit_event e
       LEFT JOIN audit_chain c ON c.event_seq = e.seq
      WHERE ${where.length ? Prisma.join(where, " AND ") : Prisma.sql`TRUE`}

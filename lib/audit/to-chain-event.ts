@@ -4,7 +4,8 @@ import type { TChainEvent, TJson } from "./chain-core.mjs";
 export type TAuditEventRow = {
   seq: string | bigint;
   id: string;
-  occurred_at: Date;
+  /** ISO 8601 text from CHAIN_EVENT_COLUMNS, or a Date from other readers. */
+  occurred_at: Date | string;
   actor_type: string;
   actor_id: string | null;
   actor_role: string | null;
@@ -19,9 +20,19 @@ export type TAuditEventRow = {
   payload: TJson;
 };
 
-/** Columns every chain reader selects, in the shape TAuditEventRow expects. */
+/** Columns of an audit event in the shape TAuditEventRow expects. */
 export const AUDIT_EVENT_COLUMNS = `e.seq::text AS seq, e.id::text AS id, e.occurred_at, e.actor_type::text AS actor_type, e.actor_id, e.actor_role,
   e.action, e.target_type, e.target_id, e.outcome::text AS outcome, e.reason, e.request_id, e.ip, e.user_agent, e.payload`;
+
+/**
+ * The same columns for the chain's readers (sealer, verifier, export), with the time already
+ * formatted as the chain encodes it (ISO 8601, UTC, milliseconds): saves parsing a Date per
+ * row on the verifier's hot path. The column is timestamptz(3), so no precision is lost.
+ */
+export const CHAIN_EVENT_COLUMNS = AUDIT_EVENT_COLUMNS.replace(
+  "e.occurred_at,",
+  `to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,`,
+);
 
 /**
  * The event as sealed in the chain: every stored field, as plain JSON, with 64-bit numbers
@@ -31,7 +42,7 @@ export function toChainEvent(row: TAuditEventRow): TChainEvent {
   return {
     id: row.id,
     seq: String(row.seq),
-    occurredAt: row.occurred_at.toISOString(),
+    occurredAt: typeof row.occurred_at === "string" ? row.occurred_at : row.occurred_at.toISOString(),
     actorType: row.actor_type,
     actorId: row.actor_id,
     actorRole: row.actor_role,

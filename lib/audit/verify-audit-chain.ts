@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { ChainVerifier, chainRecord, hashRecord, type TVerifyResult } from "./chain-core.mjs";
-import { AUDIT_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
+import { CHAIN_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
 
 type TChainRow = TAuditEventRow & { position: string; prev_hash: string; hash: string; event_seq: string; event_present: boolean };
 type TCheckpointRow = { position: string; hash: string; created_at: Date; key_id: string; signature: string };
@@ -37,7 +37,7 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
       const to = from + BigInt(batchSize) < headN ? from + BigInt(batchSize) : headN;
       return Promise.all([
         client.query<TChainRow>(
-          `SELECT c.position::text AS position, c.prev_hash, c.hash, c.event_seq::text AS event_seq, (e.seq IS NOT NULL) AS event_present, ${AUDIT_EVENT_COLUMNS}
+          `SELECT c.position::text AS position, c.prev_hash, c.hash, c.event_seq::text AS event_seq, (e.seq IS NOT NULL) AS event_present, ${CHAIN_EVENT_COLUMNS}
              FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_seq
             WHERE c.position > $1::bigint AND c.position <= $2::bigint
             ORDER BY c.position`,

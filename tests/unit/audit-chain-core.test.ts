@@ -585,3 +585,20 @@ describe("the in-house RFC 8785 serializer agrees with the canonicalize package"
     }
   });
 });
+
+describe("hashChainEntry (the verifier's fast path)", () => {
+  it("equals hashRecord(chainRecord(...)) for audit-event-shaped and other events", async () => {
+    const { chainRecord, hashChainEntry, hashRecord } = await import("@/lib/audit/chain-core.mjs");
+    const base = {
+      action: "handle.status_changed", actorId: null, actorRole: null, actorType: "system", id: "5796c1a2-ea74-46c8-b6f6-4520cd622186",
+      ip: null, occurredAt: "2026-11-26T00:43:25.527Z", outcome: "ok", payload: { b: [1, "é", { z: null, a: 1e21 }], a: "😀" },
+      reason: "why \"quoted\"\n", requestId: "r", seq: "42", targetId: "hdl_1", targetType: "handle", userAgent: "UA\u2028",
+    };
+    const variants = [base, { ...base, payload: {} }, { ...base, extra: "x" }, (({ ip: _ip, ...rest }) => rest)(base), { ...base, seq: 42 }];
+    for (const event of variants) {
+      for (const position of ["1", "1000000"]) {
+        expect(hashChainEntry(position, "ab".repeat(32), event as never)).toBe(hashRecord(chainRecord(position, "ab".repeat(32), event as never)));
+      }
+    }
+  });
+});
