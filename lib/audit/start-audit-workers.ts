@@ -2,7 +2,7 @@ import "server-only";
 import { systemActor } from "@/lib/auth/actor";
 import { getPool } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
-import { log } from "@/lib/log";
+import { describeErrorForLog, log } from "@/lib/log";
 import { runAuditVerification } from "./run-audit-verification";
 import { sealAuditChain } from "./seal-audit-chain";
 import { getAuditSigningKey } from "./signing-key";
@@ -33,7 +33,7 @@ export function startAuditWorkers(): () => Promise<void> {
       } catch (err) {
         failures++;
         // Backs off while the database is away; every failure is logged, none is fatal.
-        log.error({ err: err instanceof Error ? err.message : String(err), failures }, "audit sealer failed");
+        log.error({ err: describeErrorForLog(err), failures }, "audit sealer failed");
       }
       if (sealed >= 5000) continue; // a backlog: keep going without sleeping
       const wait = failures ? Math.min(30_000, env.TETHER_AUDIT_SEAL_INTERVAL_MS * 2 ** Math.min(failures, 8)) : env.TETHER_AUDIT_SEAL_INTERVAL_MS;
@@ -48,7 +48,7 @@ export function startAuditWorkers(): () => Promise<void> {
         const result = await runAuditVerification({ actor: systemActor("audit-verifier", `verify-${Date.now()}`), trigger: "schedule" });
         if (!result.ok) log.error({ failure: result.failure }, "audit chain verification FAILED");
       } catch (err) {
-        log.error({ err: err instanceof Error ? err.message : String(err) }, "audit verification could not run");
+        log.error({ err: describeErrorForLog(err) }, "audit verification could not run");
       }
     };
     verifyTimer = setInterval(verify, env.TETHER_AUDIT_VERIFY_MINUTES * 60_000);

@@ -1,6 +1,6 @@
 import "server-only";
 import { isAppError, type TFieldIssue } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeErrorForLog, log } from "@/lib/log";
 
 export type TActionResult<T = undefined> =
   | { ok: true; data: T; message?: string }
@@ -25,7 +25,7 @@ export async function toActionResult<T>(
       return { ok: false, error: err.message, code: err.code, fieldErrors: fieldErrorsOf(err.issues), ...(values ? { values } : {}) };
     }
     if (err && typeof err === "object" && "digest" in err) throw err; // Next.js control flow (redirect, forbidden)
-    log.error({ requestId, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, "server action failed");
+    log.error({ requestId, err: describeErrorForLog(err) }, "server action failed");
     return { ok: false, error: `Something went wrong. Request id: ${requestId}`, code: "INTERNAL", fieldErrors: {} };
   }
 }

@@ -4,7 +4,7 @@ import { authenticateApiKey } from "@/lib/api-keys/authenticate-api-key";
 import type { TActor } from "@/lib/auth/actor";
 import { getCurrentActor } from "@/lib/auth/current-actor";
 import { AppError, isAppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeErrorForLog, log } from "@/lib/log";
 import { REQUEST_ID_HEADER, normaliseRequestId, requestMetaFrom } from "./request-meta";
 
 export type TApiContext<P> = { request: NextRequest; actor: TActor; params: P; requestId: string };
@@ -35,7 +35,7 @@ export function apiRoute<P = Record<string, never>>(handler: (ctx: TApiContext<P
       return await handler({ request, actor, params: await context.params, requestId });
     } catch (err) {
       if (isAppError(err) && err.status < 500) return errorResponse(err, requestId);
-      log.error({ requestId, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, "API request failed");
+      log.error({ requestId, err: describeErrorForLog(err) }, "API request failed");
       return errorResponse(new AppError("INTERNAL", `Internal error. Request id: ${requestId}`), requestId);
     }
   };
