@@ -2,7 +2,7 @@ import "server-only";
 import { Prisma } from "@/lib/db/generated/client";
 import type { TTx } from "@/lib/db/types";
 import { ZAuditEventDto, type TAuditEventDto } from "./schemas";
-import { AUDIT_EVENT_COLUMNS, type TAuditEventRow } from "./to-chain-event";
+import { AUDIT_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
 
 type TRow = TAuditEventRow & { chain_position: string | null; chain_hash: string | null };
 
@@ -23,22 +23,10 @@ export async function selectAuditEvents(tx: TTx, where: Prisma.Sql[], limit: num
 }
 
 function toAuditEventDto(row: TRow): TAuditEventDto {
+  // The same field mapping the chain seals, with the time kept as a Date for the page.
   return ZAuditEventDto.parse({
-    seq: row.seq,
-    id: row.id,
+    ...toChainEvent(row),
     occurredAt: row.occurred_at,
-    actorType: row.actor_type,
-    actorId: row.actor_id,
-    actorRole: row.actor_role,
-    action: row.action,
-    targetType: row.target_type,
-    targetId: row.target_id,
-    outcome: row.outcome,
-    reason: row.reason,
-    requestId: row.request_id,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    payload: row.payload,
     chain: row.chain_position !== null && row.chain_hash !== null ? { position: row.chain_position, hash: row.chain_hash } : null,
   });
 }

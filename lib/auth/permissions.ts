@@ -24,13 +24,6 @@ export const PERMISSIONS = [
 ] as const;
 export type TPermission = (typeof PERMISSIONS)[number];
 
-export const ROLE_DESCRIPTIONS: Record<TRole, string> = {
-  admin: "Everything: servers, users, API keys, policy, plus every reviewer and auditor right.",
-  reviewer: "Browses the handle inventory, revokes and cancels handles (one or in bulk), reads reports.",
-  support: "Cancels queued or running actions; reads the inventory.",
-  auditor: "Reads and exports the audit trail, generates and reads compliance reports.",
-  viewer: "Reads the inventory and the server list; changes nothing.",
-};
 
 const MATRIX: Record<TRole, ReadonlySet<TPermission>> = {
   admin: new Set(PERMISSIONS),
@@ -60,10 +53,6 @@ export function isRole(value: unknown): value is TRole {
 
 export function roleCan(role: TRole, permission: TPermission): boolean {
   return MATRIX[role].has(permission);
-}
-
-export function permissionsOf(role: TRole): TPermission[] {
-  return PERMISSIONS.filter((p) => MATRIX[role].has(p));
 }
 
 /** The console sections and the permission that reveals each in the navigation. */
