@@ -69,6 +69,20 @@ export const ZEnv = z.object({
   /** Print demo credentials and seed demo data (set by `npm start` in embedded mode). */
   TETHER_DEMO: ZBool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Largest JSON-RPC body the gateway accepts from an agent, in bytes. */
+  TETHER_GATEWAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** How long the gateway waits for an upstream answer before telling the agent it is unreachable. */
+  TETHER_GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** `tasks/*` calls one principal may make per minute at the gateway (all instances together). */
+  TETHER_GATEWAY_TASKS_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  /** Unknown-task answers to one principal within 5 minutes that raise a `gateway.enumeration_suspected` audit event. */
+  TETHER_GATEWAY_ENUMERATION_THRESHOLD: z.coerce.number().int().min(1).default(20),
+  /** OpenID issuer whose JWTs agents may present at the gateway instead of an API key (unset: API keys only). */
+  TETHER_AGENT_OIDC_ISSUER: z.string().url().optional(),
+  /** Audience those JWTs must carry; defaults to `<TETHER_PUBLIC_URL>/mcp`. */
+  TETHER_AGENT_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** JWKS location; defaults to the issuer's discovery document's `jwks_uri`. */
+  TETHER_AGENT_OIDC_JWKS_URL: z.string().url().optional(),
   /** Start the bundled demo upstream MCP server in embedded mode. */
   TETHER_DEMO_UPSTREAM_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
 });

@@ -4,7 +4,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { assertCan } from "@/lib/auth/assert-can";
 import { getPrisma } from "@/lib/db/client";
 import { AppError, invalidInput } from "@/lib/errors";
-import { revokeHandlesForApiKey } from "@/lib/handles/revoke-handles-for-api-key";
+import { revokeLiveHandles } from "@/lib/handles/revoke-live-handles";
 import { ZRevokeApiKeyInput, type TApiKeyDto } from "./schemas";
 import { API_KEY_DTO_SELECT, toApiKeyDtos } from "./to-api-key-dto";
 
@@ -30,7 +30,7 @@ export async function revokeApiKey(input: { actor: TActor; data: unknown }): Pro
       data: { revokedAt: new Date(), revokedById: actor.type === "system" ? null : actor.id },
     });
     if (count !== 1) throw new AppError("INVALID_STATE", "This API key is already revoked.");
-    const handles = await revokeHandlesForApiKey(tx, { apiKeyId: keyId, actor, reason });
+    const handles = await revokeLiveHandles(tx, { scope: { trigger: "api_key_revoked", apiKeyId: keyId }, actor, reason });
     await recordAuditEvent(tx, {
       actor,
       action: "api_key.revoked",

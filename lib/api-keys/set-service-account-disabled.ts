@@ -4,11 +4,13 @@ import type { TActor } from "@/lib/auth/actor";
 import { assertCan } from "@/lib/auth/assert-can";
 import { getPrisma } from "@/lib/db/client";
 import { AppError, invalidInput } from "@/lib/errors";
+import { endPrincipalGatewayAccess } from "@/lib/gateway/end-principal-gateway-access";
 import { ZSetServiceAccountDisabledInput, type TServiceAccountDto } from "./schemas";
 import { activeKeyWhere, toServiceAccountDto } from "./service-account-dto";
 
 /**
- * Disables or re-enables an agent. Its API keys are kept, not revoked: authentication refuses
+ * Disables or re-enables an agent. Disabling ends its gateway sessions and revokes its live task
+ * handles in the same transaction (they do not come back). Its API keys are kept, not revoked: authentication refuses
  * every key of a disabled principal (authenticateApiKey), and re-enabling brings them back
  * without handing out new secrets. The audit payload records how many keys that silenced.
  */
@@ -34,12 +36,13 @@ export async function setServiceAccountDisabled(input: { actor: TActor; data: un
     if (count !== 1) throw wrongState();
     const activeKeys = await tx.apiKey.count({ where: { principalId, ...activeKeyWhere(now) } });
     if (disabled) {
+      const ended = await endPrincipalGatewayAccess(tx, { principalId, actor: input.actor, reason });
       await recordAuditEvent(tx, {
         actor: input.actor,
         action: "service_account.disabled",
         target: { type: "principal", id: principalId },
         reason,
-        payload: { activeKeys, keysRevoked: false },
+        payload: { activeKeys, keysRevoked: false, endedGatewaySessions: ended.endedSessions, revokedHandles: ended.revokedHandles },
       });
     } else {
       await recordAuditEvent(tx, {

@@ -28,7 +28,13 @@ export const AUDIT_PAYLOADS = {
   "api_key.revoked": z.object({ prefix: z.string(), principalId: z.string(), revokedHandles: z.number().int() }),
   // Disabling an agent keeps its API keys (re-enabling restores them), but authentication
   // refuses every key of a disabled principal; activeKeys says how many keys that silenced.
-  "service_account.disabled": z.object({ activeKeys: z.number().int(), keysRevoked: z.literal(false) }),
+  // Its gateway sessions end and its live handles are revoked with it (trigger principal_disabled).
+  "service_account.disabled": z.object({
+    activeKeys: z.number().int(),
+    keysRevoked: z.literal(false),
+    endedGatewaySessions: z.number().int().optional(),
+    revokedHandles: z.number().int().optional(),
+  }),
   "service_account.enabled": z.object({ activeKeys: z.number().int() }),
   "handle.revoked": z.object({
     accessor: z.string(),
@@ -61,6 +67,30 @@ export const AUDIT_PAYLOADS = {
   "handle.cancel_requested": z.object({ accessor: z.string(), via: z.enum(["agent", "console"]) }),
   "handle.cancel_outcome": z.object({ accessor: z.string(), outcome: z.enum(["confirmed", "already_terminal", "not_supported", "unreachable"]), attempt: z.number().int() }),
   "handle.expired": z.object({ accessor: z.string(), expiredAt: z.string() }),
+  // A plain poll, recorded only when the policy audits every poll.
+  "handle.polled": z.object({ accessor: z.string(), operation: z.string(), status: z.string() }),
+  // The upstream reported something impossible (a terminal task working again); the handle keeps its state.
+  "handle.upstream_violation": z.object({ accessor: z.string(), from: z.string(), to: z.string() }),
+  // The upstream created a task but Tether refused to mint a handle for it; the upstream task is cancelled.
+  "handle.mint_refused": z.object({
+    serverId: z.string(),
+    toolName: z.string(),
+    cause: z.enum(["live_handle_cap", "session_ended", "credentials_revoked", "principal_disabled"]),
+    upstreamCancel: z.enum(["requested", "failed"]),
+  }),
+  "gateway.session_started": z.object({ sessionId: z.string(), serverId: z.string(), protocolVersion: z.string().nullable(), clientName: z.string().nullable(), upstreamStateful: z.boolean() }),
+  "gateway.session_ended": z.object({
+    sessionId: z.string(),
+    serverId: z.string(),
+    cause: z.enum(["client_ended", "upstream_session_lost", "principal_disabled", "credentials_revoked"]),
+    revokedHandles: z.number().int(),
+  }),
+  "gateway.tasks_listed": z.object({ serverId: z.string(), sessionId: z.string(), count: z.number().int() }),
+  // Many unknown-task answers to one principal: somebody may be guessing tokens.
+  "gateway.enumeration_suspected": z.object({ serverId: z.string(), unknownAnswers: z.number().int(), windowSeconds: z.number().int() }),
+  "gateway.rate_limited": z.object({ serverId: z.string(), operation: z.string(), limitPerMinute: z.number().int() }),
+  // The upstream failed a call (unreachable, timed out, garbage); the agent got a JSON-RPC error.
+  "gateway.upstream_error": z.object({ serverId: z.string(), method: z.string(), detail: z.string(), accessor: z.string().nullable() }),
   "audit.verified": z.object({
     ok: z.boolean(),
     events: z.number().int(),

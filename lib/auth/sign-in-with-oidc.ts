@@ -45,6 +45,11 @@ export async function signInWithOidc(input: { identity: TOidcIdentity; request: 
   // then finds the principal the winner created.
   const attempt = () => db.$transaction(async (tx) => {
     let principal = await tx.principal.findUnique({ where: { oidcIssuer_oidcSubject: { oidcIssuer: issuer, oidcSubject: subject } } });
+    // The same identity provider may also issue agents' gateway tokens: an identity first seen as
+    // an agent is a service account and never becomes a console sign-in.
+    if (principal && principal.kind !== "user") {
+      throw new AppError("FORBIDDEN", "This identity belongs to an agent, not a console user. Ask an administrator.");
+    }
     if (!principal && email) {
       const byEmail = await tx.principal.findUnique({ where: { email } });
       if (byEmail && (!emailVerified || byEmail.oidcSubject || byEmail.kind !== "user")) {

@@ -5,7 +5,7 @@ import { requireSecret } from "@/lib/env";
 // Keyed hashes (HMAC-SHA256) for every secret Tether must recognise but never store:
 // handle tokens, API keys, gateway session ids, and secret references in audit rows.
 // A purpose label separates the domains so a hash from one can never match another.
-export type THashPurpose = "handle-token" | "api-key" | "gateway-session" | "audit-ref";
+export type THashPurpose = "handle-token" | "api-key" | "gateway-session" | "audit-ref" | "upstream-task" | "list-cursor";
 
 export function keyedHash(purpose: THashPurpose, value: string): string {
   return createHmac("sha256", requireSecret("TETHER_HMAC_KEY")).update(`${purpose}\0${value}`).digest("base64url");

@@ -4,7 +4,7 @@ export const DEFAULT_POLICY = {
   defaultTtlMs: 15 * 60 * 1000,
   maxLiveHandlesPerPrincipal: 100,
   requireSessionBinding: true,
-  allowedOperations: ["tasks/get", "tasks/result", "tasks/cancel", "tasks/update"],
+  allowedOperations: ["tasks/get", "tasks/result", "tasks/cancel", "tasks/update", "tasks/list"],
   pollAuditLevel: "transitions" as const,
   minValidVersion: 1,
 };

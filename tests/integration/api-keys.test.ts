@@ -20,7 +20,7 @@ import { systemActor, type TActor } from "@/lib/auth/actor";
 import type { TRole } from "@/lib/auth/permissions";
 import { keyedHash } from "@/lib/crypto/secrets";
 import { getPrisma } from "@/lib/db/client";
-import { revokeHandlesForApiKey } from "@/lib/handles/revoke-handles-for-api-key";
+import { revokeLiveHandles } from "@/lib/handles/revoke-live-handles";
 import { actorFor, createPrincipal, newRequest, userActor } from "../factories/principals";
 import { auditEventsFor, auditEventsOfRequest } from "./support/audit";
 import { setUpTestSecrets } from "./support/env";
@@ -82,6 +82,8 @@ async function createHandle(input: { principalId: string; serverId: string; apiK
     data: {
       accessor: `hdl_${randomUUID().replace(/-/g, "")}`,
       tokenHash: `th-${randomUUID()}`,
+      tokenEnc: "v1.test.test.test",
+      upstreamTaskIdHash: `uh-${randomUUID()}`,
       upstreamTaskIdEnc: "v1.test.test.test",
       wire: "core_2025_11_25",
       serverId: input.serverId,
@@ -501,20 +503,20 @@ describe("revokeApiKey", () => {
   });
 });
 
-describe("revokeHandlesForApiKey", () => {
+describe("revokeLiveHandles for an API key", () => {
   it("records no revoker for Tether's own workers, and returns what it revoked", async () => {
     const { account, dto: key } = await accountWithKey();
     const server = await createServer();
     const handle = await createHandle({ principalId: account.id, serverId: server.id, apiKeyId: key.id });
     const actor = systemActor("api-key-test", `req-${randomUUID()}`);
 
-    const revoked = await prisma.$transaction((tx) => revokeHandlesForApiKey(tx, { apiKeyId: key.id, actor, reason: "sweep" }));
+    const revoked = await prisma.$transaction((tx) => revokeLiveHandles(tx, { scope: { trigger: "api_key_revoked", apiKeyId: key.id }, actor, reason: "sweep" }));
 
-    expect(revoked).toEqual([{ id: handle.id, accessor: handle.accessor, serverId: server.id }]);
+    expect(revoked).toEqual([{ id: handle.id, accessor: handle.accessor, serverId: server.id, sessionId: null }]);
     expect(await prisma.handle.findUniqueOrThrow({ where: { id: handle.id } })).toMatchObject({ revokedById: null, revokeTrigger: "api_key_revoked", revokeReason: "sweep" });
     expect(await auditEventsFor(prisma, handle.id, "handle.revoked")).toMatchObject([{ actorType: "system", actorId: "system" }]);
     // Nothing live is left: a second run revokes nothing and writes nothing.
-    expect(await prisma.$transaction((tx) => revokeHandlesForApiKey(tx, { apiKeyId: key.id, actor, reason: "again" }))).toEqual([]);
+    expect(await prisma.$transaction((tx) => revokeLiveHandles(tx, { scope: { trigger: "api_key_revoked", apiKeyId: key.id }, actor, reason: "again" }))).toEqual([]);
     expect(await auditEventsFor(prisma, handle.id, "handle.revoked")).toHaveLength(1);
   });
 });

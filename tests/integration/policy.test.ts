@@ -90,6 +90,8 @@ async function createHandle(context: { serverId: string; principalId: string }, 
     data: {
       accessor: `acc_${randomBytes(12).toString("hex")}`,
       tokenHash: randomBytes(32).toString("hex"),
+      tokenEnc: "v1.test.test.test",
+      upstreamTaskIdHash: randomBytes(32).toString("hex"),
       upstreamTaskIdEnc: `enc:${randomUUID()}`,
       wire: "core_2025_11_25",
       serverId: context.serverId,

@@ -1,0 +1,104 @@
+import "server-only";
+import type { TActor } from "@/lib/auth/actor";
+import { decryptSecret, safeEqual } from "@/lib/crypto/secrets";
+import { getPrisma } from "@/lib/db/client";
+import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "./handle-token";
+import { recordHandleDenial, type TDenialCause } from "./record-handle-denial";
+
+export type TUsableHandle = {
+  id: string;
+  accessor: string;
+  upstreamTaskId: string;
+  status: string;
+  statusMessage: string | null;
+  effectiveTtlMs: number;
+  expiresAt: Date;
+  pollAuditEvery: boolean;
+};
+
+type TRow = {
+  id: string | null;
+  accessor: string;
+  token_hash: string;
+  principal_id: string;
+  server_id: string;
+  session_id: string | null;
+  policy_version: number;
+  expires_at: Date;
+  revoked_at: Date | null;
+  status: string;
+  status_message: string | null;
+  effective_ttl_ms: number;
+  upstream_task_id_enc: string;
+  require_session_binding: boolean;
+  min_valid_version: number;
+  allowed_operations: string[];
+  poll_audit_level: string;
+};
+
+/** Operations checked against the policy's allowed list; `related-task` is a message that names a task. */
+export type THandleOperation = "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update" | "related-task";
+
+function denialCause(row: TRow, input: { actor: TActor; serverId: string; sessionId: string; operation: THandleOperation }, now: Date): TDenialCause | null {
+  // Binding first: a stolen token is recorded as stolen even when it is also revoked or expired.
+  if (row.principal_id !== input.actor.id) return "principal_mismatch";
+  if (row.server_id !== input.serverId) return "audience_mismatch";
+  if (row.require_session_binding && row.session_id !== input.sessionId) return "session_mismatch";
+  if (row.revoked_at) return "revoked";
+  if (row.expires_at <= now) return "expired";
+  if (row.policy_version < row.min_valid_version) return "policy_invalidated";
+  if (input.operation !== "related-task" && !row.allowed_operations.includes(input.operation)) return "operation_not_allowed";
+  return null;
+}
+
+/**
+ * The check on every use of a handle token: known, same principal, same audience (this server),
+ * same session when the policy binds sessions, not revoked, not expired (whether or not the
+ * sweeper has run), issued under a policy version still honoured, operation allowed. One query
+ * reads the handle and the policy in force together. Any failure returns null after recording
+ * the real reason; the caller answers exactly as for an unknown task.
+ */
+export async function authorizeHandleUse(input: {
+  actor: TActor;
+  serverId: string;
+  sessionId: string;
+  token: unknown;
+  operation: THandleOperation;
+}): Promise<TUsableHandle | null> {
+  const token = typeof input.token === "string" ? input.token : "";
+  const deny = (cause: TDenialCause, row: TRow | null) =>
+    recordHandleDenial({
+      actor: input.actor,
+      serverId: input.serverId,
+      operation: input.operation,
+      cause,
+      handle: row?.id ? { id: row.id, accessor: row.accessor } : null,
+      token,
+    }).then(() => null);
+
+  const hash = handleTokenHash(token);
+  const rows = HANDLE_TOKEN_PATTERN.test(token)
+    ? await getPrisma().$queryRaw<TRow[]>`
+        SELECT h.id::text AS id, h.accessor, h.token_hash, h.principal_id::text AS principal_id, h.server_id::text AS server_id,
+               h.session_id::text AS session_id, h.policy_version, h.expires_at, h.revoked_at, h.status::text AS status,
+               h.status_message, h.effective_ttl_ms, h.upstream_task_id_enc,
+               p.require_session_binding, p.min_valid_version, p.allowed_operations, p.poll_audit_level::text AS poll_audit_level
+          FROM (SELECT * FROM handle_policy ORDER BY version DESC LIMIT 1) p
+          LEFT JOIN handle h ON h.token_hash = ${hash}`
+    : [];
+  const row = rows[0];
+  // The unique index found the row by hash; the constant-time compare is belt and braces.
+  if (!row?.id || !safeEqual(row.token_hash, hash)) return deny("unknown", null);
+  const cause = denialCause(row, input, new Date());
+  if (cause) return deny(cause, row);
+  return {
+    id: row.id,
+    accessor: row.accessor,
+    upstreamTaskId: decryptSecret(row.upstream_task_id_enc, upstreamTaskContext(row.id)),
+    status: row.status,
+    statusMessage: row.status_message,
+    effectiveTtlMs: row.effective_ttl_ms,
+    expiresAt: row.expires_at,
+    pollAuditEvery: row.poll_audit_level === "every_poll",
+  };
+}

@@ -1,0 +1,71 @@
+import "server-only";
+import { createExchange, type TGatewayContext } from "./create-exchange";
+import { endGatewaySession } from "./end-gateway-session";
+import { rpcError } from "./gateway-http";
+import { RPC_ERROR, type TJsonRpcId } from "./jsonrpc";
+import { recordUpstreamError } from "./record-upstream-error";
+import { relayUpstreamAnswer } from "./relay-upstream-answer";
+import { sessionNotFound } from "./resolve-gateway-session";
+import { postUpstream, UpstreamError } from "./upstream";
+
+type TJson = Record<string, unknown>;
+
+export type TForwardOptions = {
+  method: string;
+  pendingId: TJsonRpcId | null;
+  onAnswer?: (message: TJson) => Promise<TJson>;
+  /** Called instead of a plain error when the upstream cannot be reached or fails (cancel records its outcome). */
+  onUnreachable?: () => Promise<void>;
+  known?: Map<string, string | null>;
+  accessor?: string | null;
+  /** null: no gateway timeout (tasks/result blocks until the task ends; bounded by the caller's signal). */
+  timeoutMs?: number | null;
+};
+
+/**
+ * Sends one message upstream on the caller's own upstream session, with the server's
+ * credentials, and relays the answer back through the exchange. Upstream failures become a
+ * clear JSON-RPC error for a request (or a 502 for a notification) and an audit event; an
+ * upstream that forgot the session ends the gateway session too (its tasks went with it).
+ */
+export async function forwardToUpstream(ctx: TGatewayContext, message: TJson, options: TForwardOptions): Promise<Response> {
+  const id = options.pendingId;
+  const fail = async (detail: string, agentMessage: string, err?: unknown) => {
+    await recordUpstreamError({ actor: ctx.actor, serverId: ctx.server.id, method: options.method, detail, accessor: options.accessor ?? null, err });
+    await options.onUnreachable?.();
+    return id === null ? new Response(null, { status: 502 }) : rpcError(id, RPC_ERROR.UPSTREAM_UNAVAILABLE, agentMessage);
+  };
+  let upstream: Response;
+  try {
+    upstream = await postUpstream(
+      { server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion, signal: ctx.signal },
+      message,
+      options.timeoutMs,
+    );
+  } catch (err) {
+    const text = err instanceof UpstreamError ? err.message : "The upstream server failed.";
+    return fail(text, text, err);
+  }
+  if (upstream.status === 404 && ctx.session.upstreamSessionId) {
+    await upstream.body?.cancel();
+    await endGatewaySession({ actor: ctx.actor, sessionId: ctx.session.id, serverId: ctx.server.id, cause: "upstream_session_lost" });
+    throw sessionNotFound();
+  }
+  if (upstream.status === 401 || upstream.status === 403) {
+    await upstream.body?.cancel();
+    return fail(`HTTP ${upstream.status}`, "The upstream server refused Tether's credentials for it; an administrator must update the server's credentials.");
+  }
+  if (upstream.status >= 500 || (upstream.status >= 300 && upstream.status < 400)) {
+    await upstream.body?.cancel();
+    return fail(`HTTP ${upstream.status}`, `The upstream server failed (HTTP ${upstream.status}).`);
+  }
+  return relayUpstreamAnswer(upstream, createExchange(ctx, { method: options.method, pendingId: id, ...pick(options) }));
+}
+
+function pick(options: TForwardOptions) {
+  return {
+    ...(options.onAnswer ? { onAnswer: options.onAnswer } : {}),
+    ...(options.known ? { known: options.known } : {}),
+    ...(options.accessor !== undefined ? { accessor: options.accessor } : {}),
+  };
+}

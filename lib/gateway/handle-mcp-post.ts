@@ -1,0 +1,125 @@
+import "server-only";
+import type { TActor } from "@/lib/auth/actor";
+import { requestMetaFrom } from "@/lib/http/request-meta";
+import type { Prisma } from "@/lib/db/generated/client";
+import { authenticateGatewayCall } from "./authenticate-gateway-call";
+import { authorizeHandleUse } from "./authorize-handle-use";
+import type { TGatewayContext } from "./create-exchange";
+import { forwardToUpstream } from "./forward-to-upstream";
+import {
+  SESSION_HEADER,
+  assertPostHeaders,
+  gatewayErrorResponse,
+  jsonRpcHttpResponse,
+  parseJsonBody,
+  readBodyWithLimit,
+  rpcError,
+} from "./gateway-http";
+import { GatewayHttpError, RPC_ERROR, classifyMessage, describeInvalidMessage, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
+import { InvalidCursorError, listAgentTasks } from "./list-agent-tasks";
+import { relayTaskCall, refuseIfRateLimited, type TTaskOperation } from "./relay-task-call";
+import { relayToolCall } from "./relay-tool-call";
+import { resolveGatewaySession } from "./resolve-gateway-session";
+import { relatedTaskId, withRelatedTaskId } from "./rewrite-task-ids";
+import { startGatewaySession } from "./start-gateway-session";
+import { getCurrentPolicy } from "@/lib/policy/get-current-policy";
+import { postUpstream, readUpstreamEvents, upstreamUnavailable, type TUpstreamServer } from "./upstream";
+
+const TASK_OPERATIONS = new Set<string>(["tasks/get", "tasks/result", "tasks/cancel", "tasks/update"]);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** POST /mcp/{server}: one JSON-RPC message from an agent. */
+export async function handleMcpPost(request: Request, slug: string): Promise<Response> {
+  const meta = requestMetaFrom(request.headers);
+  try {
+    const { actor, server } = await authenticateGatewayCall(request, slug);
+    assertPostHeaders(request);
+    const value = parseJsonBody(await readBodyWithLimit(request));
+    const message = classifyMessage(value);
+    if (!message) throw new GatewayHttpError(400, RPC_ERROR.INVALID_REQUEST, `Invalid Request: ${describeInvalidMessage(value)}`);
+
+    if (message.kind === "request" && message.message.method === "initialize") {
+      if (request.headers.get(SESSION_HEADER)) throw new GatewayHttpError(400, RPC_ERROR.INVALID_REQUEST, "Invalid Request: initialize must not carry an Mcp-Session-Id.");
+      return await initialize(actor, server, message.message, request.signal);
+    }
+    const session = await resolveGatewaySession({ actor, server, sessionHeader: request.headers.get(SESSION_HEADER) });
+    const ctx: TGatewayContext = { actor, server, session, downstreamSessionId: request.headers.get(SESSION_HEADER)!.trim(), signal: request.signal };
+
+    if (message.kind === "request") {
+      const rpc = message.message;
+      if (TASK_OPERATIONS.has(rpc.method)) return await relayTaskCall(ctx, rpc, rpc.method as TTaskOperation);
+      if (rpc.method === "tasks/list") return await answerTasksList(ctx, rpc);
+      const checked = await translateRelatedTask(ctx, rpc);
+      if (!checked) return jsonRpcHttpResponse(taskNotFound(rpc.id));
+      if (rpc.method === "tools/call") return await relayToolCall(ctx, checked as TJsonRpcRequest);
+      return await forwardToUpstream(ctx, checked, { method: rpc.method, pendingId: rpc.id });
+    }
+    // Notifications and the agent's answers to upstream requests (elicitation, sampling).
+    const checked = await translateRelatedTask(ctx, message.message);
+    if (!checked) return new Response(null, { status: 202 });
+    return await forwardToUpstream(ctx, checked, { method: message.kind === "notification" ? message.message.method : "response", pendingId: null });
+  } catch (err) {
+    return gatewayErrorResponse(err, meta.requestId);
+  }
+}
+
+/**
+ * A message from the agent that names a task in its related-task metadata (an answer to an
+ * elicitation that belongs to a task) names it by token; it must be one the agent may use,
+ * and goes upstream with the upstream id. Null when it is not.
+ */
+async function translateRelatedTask(ctx: TGatewayContext, message: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+  const token = relatedTaskId(message);
+  if (token === undefined) return message;
+  const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, token, operation: "related-task" });
+  return handle ? withRelatedTaskId(message, handle.upstreamTaskId) : null;
+}
+
+async function answerTasksList(ctx: TGatewayContext, rpc: TJsonRpcRequest): Promise<Response> {
+  const limited = await refuseIfRateLimited(ctx, rpc, "tasks/list");
+  if (limited) return limited;
+  const policy = await getCurrentPolicy();
+  if (!policy.allowedOperations.includes("tasks/list")) return rpcError(rpc.id, RPC_ERROR.METHOD_NOT_FOUND, "Method not found: tasks/list is not allowed by Tether's handle policy.");
+  try {
+    const cursor: unknown = rpc.params?.cursor;
+    const result = await listAgentTasks({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, cursor });
+    return jsonRpcHttpResponse({ jsonrpc: "2.0", id: rpc.id, result });
+  } catch (err) {
+    if (err instanceof InvalidCursorError) return rpcError(rpc.id, RPC_ERROR.INVALID_PARAMS, "Invalid cursor");
+    throw err;
+  }
+}
+
+/**
+ * initialize opens a new upstream session for this agent alone (never shared across principals)
+ * and a gateway session the agent names by a fresh id of Tether's.
+ */
+async function initialize(actor: TActor, server: TUpstreamServer, rpc: TJsonRpcRequest, signal: AbortSignal): Promise<Response> {
+  let upstream: Response;
+  let answer: Record<string, unknown> | null = null;
+  try {
+    upstream = await postUpstream({ server, sessionId: null, protocolVersion: null, signal }, rpc);
+    if (upstream.status >= 500 || upstream.status === 401 || upstream.status === 403) {
+      await upstream.body?.cancel();
+      throw new GatewayHttpError(502, RPC_ERROR.UPSTREAM_UNAVAILABLE, `The upstream server refused to start a session (HTTP ${upstream.status}).`);
+    }
+    for await (const event of readUpstreamEvents(upstream)) {
+      const parsed: unknown = JSON.parse(event.data);
+      if (isObject(parsed) && parsed.id === rpc.id && !("method" in parsed)) answer = parsed;
+    }
+  } catch (err) {
+    if (err instanceof GatewayHttpError) throw err;
+    throw upstreamUnavailable(err);
+  }
+  if (!answer) throw new GatewayHttpError(502, RPC_ERROR.UPSTREAM_UNAVAILABLE, "The upstream server did not answer initialize.");
+  if (!isObject(answer.result)) return jsonRpcHttpResponse(answer, upstream.status >= 400 ? upstream.status : 200);
+  const clientInfo = isObject(rpc.params?.clientInfo) ? (rpc.params.clientInfo as Prisma.InputJsonValue) : null;
+  const { downstreamSessionId } = await startGatewaySession({
+    actor,
+    server,
+    upstreamSessionId: upstream.headers.get(SESSION_HEADER),
+    protocolVersion: typeof answer.result.protocolVersion === "string" ? answer.result.protocolVersion.slice(0, 32) : null,
+    clientInfo,
+  });
+  return jsonRpcHttpResponse(answer, 200, { [SESSION_HEADER]: downstreamSessionId });
+}

@@ -1,0 +1,71 @@
+import "server-only";
+import type { TGatewayContext } from "./create-exchange";
+import { authorizeHandleUse } from "./authorize-handle-use";
+import { consumeTaskRateLimit } from "./consume-task-rate-limit";
+import { forwardToUpstream } from "./forward-to-upstream";
+import { jsonRpcHttpResponse, rpcError } from "./gateway-http";
+import { RPC_ERROR, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
+import { recordAgentCancelOutcome, recordAgentCancelRequested, type TCancelOutcome } from "./record-agent-cancel";
+import { recordHandleUse } from "./record-handle-use";
+import { ZUpstreamTask } from "./task-shape";
+
+type TJson = Record<string, unknown>;
+const isObject = (v: unknown): v is TJson => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export type TTaskOperation = "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update";
+
+/** Refusals the gateway answers with before a token is even looked at. */
+export async function refuseIfRateLimited(ctx: TGatewayContext, request: TJsonRpcRequest, operation: string): Promise<Response | null> {
+  const retryAfter = await consumeTaskRateLimit({ actor: ctx.actor, serverId: ctx.server.id, operation });
+  if (retryAfter === null) return null;
+  return rpcError(request.id, RPC_ERROR.RATE_LIMITED, `Rate limit exceeded for task operations; retry in ${retryAfter} s.`);
+}
+
+function cancelOutcome(message: TJson): TCancelOutcome {
+  if (isObject(message.result)) return "confirmed";
+  const code = isObject(message.error) ? message.error.code : undefined;
+  return code === RPC_ERROR.METHOD_NOT_FOUND ? "not_supported" : code === RPC_ERROR.INVALID_PARAMS ? "already_terminal" : "unreachable";
+}
+
+/**
+ * `tasks/get`, `tasks/result`, `tasks/cancel` (and `tasks/update`): the token is checked on every
+ * use; any refusal answers exactly like an unknown task. Allowed calls go upstream with the
+ * upstream id, and the answer comes back with the token in its place; what the answer says about
+ * the task is folded into the handle.
+ */
+export async function relayTaskCall(ctx: TGatewayContext, request: TJsonRpcRequest, operation: TTaskOperation): Promise<Response> {
+  const limited = await refuseIfRateLimited(ctx, request, operation);
+  if (limited) return limited;
+  const params = request.params ?? {};
+  const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, token: params.taskId, operation });
+  if (!handle) return jsonRpcHttpResponse(taskNotFound(request.id));
+  const token = params.taskId as string;
+  const known = new Map<string, string | null>([[handle.upstreamTaskId, token]]);
+  const forwarded = { ...request, params: { ...params, taskId: handle.upstreamTaskId } };
+
+  let attempt = 0;
+  if (operation === "tasks/cancel") attempt = await recordAgentCancelRequested({ actor: ctx.actor, handle });
+
+  const onAnswer = async (message: TJson): Promise<TJson> => {
+    const task = isObject(message.result) ? ZUpstreamTask.safeParse(message.result) : null;
+    if (operation === "tasks/cancel") {
+      await recordAgentCancelOutcome({ actor: ctx.actor, handle, outcome: cancelOutcome(message), attempt });
+    } else if (operation !== "tasks/update") {
+      const observed = operation === "tasks/get" && task?.success ? task.data : null;
+      await recordHandleUse({ actor: ctx.actor, handle, operation, observed });
+    }
+    if (!task?.success || operation === "tasks/result") return message;
+    // The agent sees the TTL Tether enforces, not the upstream's.
+    return { ...message, result: { ...task.data, taskId: token, ttl: handle.effectiveTtlMs } };
+  };
+  const untilExpiry = Math.max(1_000, handle.expiresAt.getTime() - Date.now());
+  return forwardToUpstream(ctx, forwarded, {
+    method: operation,
+    pendingId: request.id,
+    onAnswer,
+    known,
+    accessor: handle.accessor,
+    ...(operation === "tasks/result" ? { timeoutMs: untilExpiry } : {}),
+    ...(operation === "tasks/cancel" ? { onUnreachable: () => recordAgentCancelOutcome({ actor: ctx.actor, handle, outcome: "unreachable", attempt }) } : {}),
+  });
+}

@@ -1,0 +1,54 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { recordAuditEvent } from "@/lib/audit/record-audit-event";
+import type { TActor } from "@/lib/auth/actor";
+import { encryptSecret, keyedHash, randomToken } from "@/lib/crypto/secrets";
+import { getPrisma } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
+import { GatewayHttpError, RPC_ERROR } from "./jsonrpc";
+import type { TUpstreamServer } from "./upstream";
+
+export function upstreamSessionContext(gatewaySessionId: string): string {
+  return `gateway-session:${gatewaySessionId}`;
+}
+
+/**
+ * Records a new downstream session after the upstream accepted `initialize`. The agent gets a
+ * fresh random Mcp-Session-Id (stored only as a keyed hash); the upstream's own session id is
+ * kept encrypted and never shown, so one principal's session can never be used by another.
+ */
+export async function startGatewaySession(input: {
+  actor: TActor;
+  server: TUpstreamServer;
+  upstreamSessionId: string | null;
+  protocolVersion: string | null;
+  clientInfo: Prisma.InputJsonValue | null;
+}): Promise<{ id: string; downstreamSessionId: string }> {
+  const { actor, server } = input;
+  if (actor.type !== "service") throw new GatewayHttpError(403, RPC_ERROR.INVALID_REQUEST, "Only agents (service accounts) may use the gateway.");
+  const id = randomUUID();
+  const downstreamSessionId = randomToken(32);
+  const name = (input.clientInfo as { name?: unknown } | null)?.name;
+  const clientName = typeof name === "string" ? name.slice(0, 200) : null;
+  await getPrisma().$transaction(async (tx) => {
+    await tx.gatewaySession.create({
+      data: {
+        id,
+        sessionHash: keyedHash("gateway-session", downstreamSessionId),
+        principalId: actor.id,
+        serverId: server.id,
+        apiKeyId: actor.apiKeyId ?? null,
+        upstreamSessionEnc: input.upstreamSessionId ? encryptSecret(input.upstreamSessionId, upstreamSessionContext(id)) : null,
+        protocolVersion: input.protocolVersion,
+        ...(input.clientInfo === null ? {} : { clientInfo: input.clientInfo }),
+      },
+    });
+    await recordAuditEvent(tx, {
+      actor,
+      action: "gateway.session_started",
+      target: { type: "gateway_session", id },
+      payload: { sessionId: id, serverId: server.id, protocolVersion: input.protocolVersion, clientName, upstreamStateful: input.upstreamSessionId !== null },
+    });
+  });
+  return { id, downstreamSessionId };
+}

@@ -1,0 +1,137 @@
+// The MCP gateway end to end with real parts: official SDK clients as agents, Tether's demo server
+// and the official reference server (server-everything) as upstreams, the run's Postgres. An agent
+// must be able to use upstream tasks through Tether exactly as it would directly, while the token
+// it holds works only for it, in its session, at this server, while the handle lives.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CallToolResultSchema, ErrorCode, McpError, type GetTaskResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { systemActor } from "@/lib/auth/actor";
+import { decryptSecret } from "@/lib/crypto/secrets";
+import { getPrisma } from "@/lib/db/client";
+import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "@/lib/gateway/handle-token";
+import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
+import { actorFor, createPrincipal } from "../factories/principals";
+import { setUpTestSecrets } from "./support/env";
+import {
+  captureLogs,
+  connectAgent,
+  createAgent,
+  createTask,
+  registerServer,
+  startDemoServer,
+  startEverythingServer,
+  type TAgent,
+  type TConnectedAgent,
+  type TEverythingServer,
+} from "./support/gateway";
+import { setUpOwnDatabase } from "./support/own-database";
+
+setUpOwnDatabase();
+setUpTestSecrets();
+
+let demo: Awaited<ReturnType<typeof startDemoServer>>;
+let everything: TEverythingServer;
+let demoServer: { id: string; slug: string };
+let everythingServer: { id: string; slug: string };
+let alice: TAgent;
+let bob: TAgent;
+const open: TConnectedAgent[] = [];
+let logs: ReturnType<typeof captureLogs>;
+
+async function connect(agent: TAgent, slug = demoServer.slug): Promise<Client> {
+  const connected = await connectAgent(agent, slug);
+  open.push(connected);
+  return connected.client;
+}
+
+async function waitFor(client: Client, taskId: string, done: (t: GetTaskResult) => boolean, timeoutMs = 10_000): Promise<GetTaskResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const task = await client.experimental.tasks.getTask(taskId);
+    if (done(task)) return task;
+    if (Date.now() > deadline) throw new Error(`task still ${task.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  logs = captureLogs();
+  await ensureDefaultPolicy(getPrisma(), systemActor("test", `gateway-test-${randomUUID()}`));
+  [demo, everything] = await Promise.all([startDemoServer(), startEverythingServer()]);
+  demoServer = await registerServer({ url: demo.url, bearerToken: demo.bearerToken });
+  everythingServer = await registerServer({ url: everything.url });
+  const admin = actorFor(await createPrincipal(getPrisma(), { role: "admin" }));
+  [alice, bob] = await Promise.all([createAgent(admin, "alice"), createAgent(admin, "bob")]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.allSettled(open.map((c) => c.client.close()));
+  await Promise.allSettled([demo?.close(), everything?.close()]);
+  logs?.restore();
+});
+
+describe("relaying to the demo upstream", () => {
+  it("relays initialize, tools/list and a plain tool call faithfully", async () => {
+    const client = await connect(alice);
+    expect(client.getServerVersion()?.name).toBe("tether-demo-upstream");
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toContain("long_task");
+    const echo = await client.callTool({ name: "echo", arguments: { text: "hello through Tether" } }, CallToolResultSchema);
+    expect(echo.content).toEqual([{ type: "text", text: "hello through Tether" }]);
+    await client.ping();
+  });
+
+  it("mints a handle for a task-augmented call and serves get and result through it", async () => {
+    const client = await connect(alice);
+    const task = await createTask(client, "long_task", { seconds: 0.3, label: "x" }, { ttl: 120_000 });
+    expect(task.taskId).toMatch(HANDLE_TOKEN_PATTERN);
+    expect(task.ttl).toBe(120_000);
+    const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
+    const upstreamId = decryptSecret(handle.upstreamTaskIdEnc, upstreamTaskContext(handle.id));
+    expect(upstreamId).not.toBe(task.taskId);
+    expect(handle).toMatchObject({ principalId: alice.principalId, serverId: demoServer.id, toolName: "long_task", requestedTtlMs: 120_000, effectiveTtlMs: 120_000 });
+
+    const done = await waitFor(client, task.taskId, (t) => t.status === "completed");
+    expect(done.taskId).toBe(task.taskId);
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(JSON.stringify(result)).not.toContain(upstreamId);
+    expect(result.content[0]).toMatchObject({ type: "text" });
+
+    const after = await getPrisma().handle.findUniqueOrThrow({ where: { id: handle.id } });
+    expect(after.status).toBe("completed");
+    expect(after.useCount).toBeGreaterThan(1);
+    const actions = (await getPrisma().auditEvent.findMany({ where: { targetId: handle.id }, orderBy: { seq: "asc" } })).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(["handle.issued", "handle.status_changed", "handle.result_fetched"]));
+  });
+
+  it("refuses a stolen token exactly like an unknown task", async () => {
+    const aliceClient = await connect(alice);
+    const bobClient = await connect(bob);
+    const task = await createTask(aliceClient, "long_task", { seconds: 5 });
+    const stolen = await bobClient.experimental.tasks.getTask(task.taskId).catch((e: unknown) => e);
+    const unknown = await bobClient.experimental.tasks.getTask(`tht_${"A".repeat(43)}`).catch((e: unknown) => e);
+    expect(stolen).toBeInstanceOf(McpError);
+    expect((stolen as McpError).code).toBe(ErrorCode.InvalidParams);
+    expect((stolen as McpError).message).toBe((unknown as McpError).message);
+    const denial = await getPrisma().auditEvent.findFirst({ where: { action: "handle.denied", actorId: bob.principalId }, orderBy: { seq: "desc" } });
+    expect(denial?.payload).toMatchObject({ operation: "tasks/get" });
+  });
+});
+
+describe("server-everything upstream", () => {
+  it("runs simulate-research-query through the gateway, with list and cancel", async () => {
+    const client = await connect(alice, everythingServer.slug);
+    const task = await createTask(client, "simulate-research-query", { topic: "handles" }, { ttl: 60_000 });
+    expect(task.taskId).toMatch(HANDLE_TOKEN_PATTERN);
+    expect(task.ttl).toBe(60_000);
+    const listed = await client.experimental.tasks.listTasks();
+    expect(listed.tasks.map((t) => t.taskId)).toEqual([task.taskId]);
+    const other = await createTask(client, "simulate-research-query", { topic: "cancel me" });
+    const cancelled = await client.experimental.tasks.cancelTask(other.taskId);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.taskId).toBe(other.taskId);
+    const done = await waitFor(client, task.taskId, (t) => t.status === "completed", 20_000);
+    expect(done.status).toBe("completed");
+  }, 30_000);
+});

@@ -1,0 +1,135 @@
+// A gateway under test: real upstream MCP servers (Tether's demo server in-process, the official
+// reference server `server-everything` as a child process), registered in the run's database,
+// agents with real API keys, and official SDK clients whose HTTP goes straight into the gateway's
+// route handlers (the same functions Next serves at /mcp/{server}).
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import path from "node:path";
+import { vi } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CreateTaskResultSchema, type Task } from "@modelcontextprotocol/sdk/types.js";
+import { createApiKey } from "@/lib/api-keys/create-api-key";
+import { createServiceAccount } from "@/lib/api-keys/create-service-account";
+import type { TActor } from "@/lib/auth/actor";
+import { encryptSecret } from "@/lib/crypto/secrets";
+import { getPrisma } from "@/lib/db/client";
+import { startDemoUpstream, type TDemoUpstream } from "@/lib/demo-upstream/server";
+import { handleMcpDelete } from "@/lib/gateway/handle-mcp-delete";
+import { handleMcpGet } from "@/lib/gateway/handle-mcp-get";
+import { handleMcpPost } from "@/lib/gateway/handle-mcp-post";
+import { serverCredentialsContext } from "@/lib/gateway/upstream";
+import { log } from "@/lib/log";
+
+export const GATEWAY_ORIGIN = "http://gateway.test";
+
+/** Routes a request for http://gateway.test/mcp/{slug} to the gateway's handlers, as Next would. */
+export async function gatewayFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const request = new Request(input, init);
+  const match = /^\/mcp\/([^/]+)$/.exec(new URL(request.url).pathname);
+  if (!match) return new Response("not found", { status: 404 });
+  const slug = decodeURIComponent(match[1]!);
+  if (request.method === "POST") return handleMcpPost(request, slug);
+  if (request.method === "GET") return handleMcpGet(request, slug);
+  if (request.method === "DELETE") return handleMcpDelete(request, slug);
+  return new Response(null, { status: 405 });
+}
+
+export type TAgent = { principalId: string; apiKeyId: string; apiKey: string; name: string };
+
+export async function createAgent(admin: TActor, name = `agent-${randomUUID().slice(0, 8)}`): Promise<TAgent> {
+  const account = await createServiceAccount({ actor: admin, data: { name, role: "viewer" } });
+  const created = await createApiKey({ actor: admin, data: { principalId: account.id, name: "test key", expiresInDays: 1 } });
+  return { principalId: account.id, apiKeyId: created.dto.id, apiKey: created.key, name };
+}
+
+export async function registerServer(input: { url: string; bearerToken?: string; slug?: string }): Promise<{ id: string; slug: string }> {
+  const slug = input.slug ?? `up-${randomUUID().slice(0, 8)}`;
+  const server = await getPrisma().mcpServer.create({
+    data: {
+      slug,
+      name: `Upstream ${slug}`,
+      url: input.url,
+      audience: `${GATEWAY_ORIGIN}/mcp/${slug}`,
+      credentialsEnc: input.bearerToken ? encryptSecret(JSON.stringify({ type: "bearer", token: input.bearerToken }), serverCredentialsContext(slug)) : null,
+    },
+  });
+  return { id: server.id, slug };
+}
+
+export type TConnectedAgent = { client: Client; transport: StreamableHTTPClientTransport };
+
+export async function connectAgent(agent: { apiKey: string }, slug: string): Promise<TConnectedAgent> {
+  const client = new Client({ name: "tether-gateway-test", version: "0.0.0" }, { capabilities: { elicitation: { form: {} } } });
+  const transport = new StreamableHTTPClientTransport(new URL(`${GATEWAY_ORIGIN}/mcp/${slug}`), {
+    fetch: gatewayFetch,
+    requestInit: { headers: { Authorization: `Bearer ${agent.apiKey}` } },
+  });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+export async function createTask(client: Client, name: string, args: Record<string, unknown>, task: { ttl?: number } = {}): Promise<Task> {
+  return (await client.request({ method: "tools/call", params: { name, arguments: args, task } }, CreateTaskResultSchema)).task;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export type TEverythingServer = { url: string; close(): Promise<void> };
+
+/** The official reference server, `server-everything`, in Streamable HTTP mode. */
+export async function startEverythingServer(): Promise<TEverythingServer> {
+  const port = await freePort();
+  const entry = path.join(process.cwd(), "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+  const child: ChildProcess = spawn(process.execPath, [entry, "streamableHttp"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`server-everything did not start:\n${output}`)), 15_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(`listening on port ${port}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`server-everything exited (${code}):\n${output}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function startDemoServer(): Promise<TDemoUpstream & { bearerToken: string }> {
+  const bearerToken = randomBytes(24).toString("base64url");
+  const upstream = await startDemoUpstream({ port: 0, bearerToken, defaultDurationSeconds: 1, log: () => undefined });
+  return Object.assign(upstream, { bearerToken });
+}
+
+/** Everything the gateway logged while the test ran, as text, to scan for secrets. */
+export function captureLogs(): { text(): string; restore(): void } {
+  const lines: string[] = [];
+  const spies = (["fatal", "error", "warn", "info", "debug", "trace"] as const).map((level) =>
+    vi.spyOn(log, level).mockImplementation(((...args: unknown[]) => {
+      lines.push(JSON.stringify(args, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v)));
+    }) as never),
+  );
+  return { text: () => lines.join("\n"), restore: () => spies.forEach((s) => s.mockRestore()) };
+}
