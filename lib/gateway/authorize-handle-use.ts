@@ -8,6 +8,8 @@ import { recordHandleDenial, type TDenialCause } from "./record-handle-denial";
 export type TUsableHandle = {
   id: string;
   accessor: string;
+  /** The gateway session that minted it: its upstream session is where the upstream task lives. */
+  sessionId: string | null;
   upstreamTaskId: string;
   status: string;
   statusMessage: string | null;
@@ -94,6 +96,7 @@ export async function authorizeHandleUse(input: {
   return {
     id: row.id,
     accessor: row.accessor,
+    sessionId: row.session_id,
     upstreamTaskId: decryptSecret(row.upstream_task_id_enc, upstreamTaskContext(row.id)),
     status: row.status,
     statusMessage: row.status_message,

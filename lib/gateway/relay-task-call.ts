@@ -7,6 +7,7 @@ import { jsonRpcHttpResponse, rpcError } from "./gateway-http";
 import { RPC_ERROR, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
 import { recordAgentCancelOutcome, recordAgentCancelRequested, type TCancelOutcome } from "./record-agent-cancel";
 import { recordHandleUse } from "./record-handle-use";
+import { getMintingSession } from "./resolve-gateway-session";
 import { ZUpstreamTask } from "./task-shape";
 
 type TJson = Record<string, unknown>;
@@ -40,6 +41,13 @@ export async function relayTaskCall(ctx: TGatewayContext, request: TJsonRpcReque
   const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, token: params.taskId, operation });
   if (!handle) return jsonRpcHttpResponse(taskNotFound(request.id));
   const token = params.taskId as string;
+  // Unbound sessions (policy): the same agent may use the handle from another of its sessions,
+  // but the call must reach the upstream session that owns the task.
+  if (handle.sessionId && handle.sessionId !== ctx.session.id) {
+    const minting = await getMintingSession(handle.sessionId);
+    if (!minting) return jsonRpcHttpResponse(taskNotFound(request.id));
+    ctx = { ...ctx, session: minting };
+  }
   const known = new Map<string, string | null>([[handle.upstreamTaskId, token]]);
   const forwarded = { ...request, params: { ...params, taskId: handle.upstreamTaskId } };
 

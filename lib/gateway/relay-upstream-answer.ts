@@ -14,7 +14,7 @@ export type TExchange = {
   serialize(message: TJson): string;
   /** The downstream request waiting for its answer, if the message was a request. */
   pendingId: TJsonRpcId | null;
-  /** Called once when the upstream fails mid-answer (audit). */
+  /** Called once when the upstream fails to answer a pending request (audit). */
   onFailure(detail: string, err?: unknown): Promise<void>;
   downstreamSessionId: string | null;
 };
@@ -104,9 +104,12 @@ export async function relayUpstreamAnswer(upstream: Response, exchange: TExchang
           }
         }
       } catch (err) {
-        await exchange.onFailure(err instanceof UpstreamError ? err.message : "stream failed", err);
+        // A dropped server-to-client stream (no pending request) is routine: the client reconnects.
         const failure = answered ? null : failureFor(exchange, "The upstream server failed while answering.");
-        if (failure) emit(failure);
+        if (failure) {
+          await exchange.onFailure(err instanceof UpstreamError ? err.message : "stream failed", err);
+          emit(failure);
+        }
         controller.close();
       }
     },

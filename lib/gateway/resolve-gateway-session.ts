@@ -40,3 +40,20 @@ export async function resolveGatewaySession(input: { actor: TActor; server: TUps
     protocolVersion: row.protocolVersion,
   };
 }
+
+/**
+ * The session a handle was minted in, for a call from another session of the same principal when
+ * the policy does not bind sessions: the upstream task lives in that session's upstream session.
+ */
+export async function getMintingSession(sessionId: string): Promise<TGatewaySession | null> {
+  const row = await getPrisma().gatewaySession.findUnique({
+    where: { id: sessionId },
+    select: { id: true, endedAt: true, upstreamSessionEnc: true, protocolVersion: true },
+  });
+  if (!row || row.endedAt) return null;
+  return {
+    id: row.id,
+    upstreamSessionId: row.upstreamSessionEnc ? decryptSecret(row.upstreamSessionEnc, upstreamSessionContext(row.id)) : null,
+    protocolVersion: row.protocolVersion,
+  };
+}

@@ -1,0 +1,26 @@
+import "server-only";
+import { describeErrorForLog, log } from "@/lib/log";
+import { sweepExpiredHandles } from "./sweep-expired-handles";
+
+const SWEEP_INTERVAL_MS = 15_000;
+
+/** The handle background work of one process: the expiry sweeper. Returns a stop function. */
+export function startHandleWorkers(): () => Promise<void> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      let marked = 0;
+      try {
+        marked = await sweepExpiredHandles();
+      } catch (err) {
+        log.error({ err: describeErrorForLog(err) }, "expiry sweeper failed");
+      }
+      if (marked > 0 && !stopped) continue; // a backlog: keep going
+      await new Promise((r) => setTimeout(r, SWEEP_INTERVAL_MS).unref());
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
