@@ -4,7 +4,7 @@
 // it holds works only for it, in its session, at this server, while the handle lives.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CallToolResultSchema, ErrorCode, McpError, type GetTaskResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, ErrorCode, McpError, RELATED_TASK_META_KEY, type GetTaskResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { systemActor } from "@/lib/auth/actor";
 import { decryptSecret } from "@/lib/crypto/secrets";
@@ -18,6 +18,7 @@ import {
   connectAgent,
   createAgent,
   createTask,
+  gatewayFetch,
   registerServer,
   startDemoServer,
   startEverythingServer,
@@ -116,6 +117,58 @@ describe("relaying to the demo upstream", () => {
     expect((stolen as McpError).message).toBe((unknown as McpError).message);
     const denial = await getPrisma().auditEvent.findFirst({ where: { action: "handle.denied", actorId: bob.principalId }, orderBy: { seq: "desc" } });
     expect(denial?.payload).toMatchObject({ operation: "tasks/get" });
+  });
+});
+
+describe("task messages both ways", () => {
+  it("delivers an input_required task's elicitation with the token as related task, and the answer reaches the upstream", async () => {
+    const asked: unknown[] = [];
+    const connected = await connectAgent(alice, demoServer.slug, (request) => {
+      asked.push(request.params._meta?.[RELATED_TASK_META_KEY]);
+      return { action: "accept", content: { answer: "forty-two" } };
+    });
+    open.push(connected);
+    const client = connected.client;
+    const task = await createTask(client, "input_task", { question: "What is the answer?" });
+    const waiting = await waitFor(client, task.taskId, (t) => t.status !== "working");
+    expect(waiting).toMatchObject({ status: "input_required", statusMessage: "waiting for an answer to: What is the answer?" });
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(result.content[0]).toMatchObject({ text: "Answer: forty-two" });
+    expect(asked).toEqual([{ taskId: task.taskId }]);
+    expect(result._meta?.[RELATED_TASK_META_KEY]).toEqual({ taskId: task.taskId });
+    const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
+    const transitions = await getPrisma().auditEvent.findMany({ where: { targetId: handle.id, action: "handle.status_changed" }, orderBy: { seq: "asc" } });
+    expect(transitions.map((e) => (e.payload as { to: string }).to)).toContain("input_required");
+  });
+});
+
+describe("upstream failures", () => {
+  it("tells the agent clearly when the upstream is down, audits it, and keeps the handle's last state", async () => {
+    const flaky = await startDemoServer();
+    const flakyServer = await registerServer({ url: flaky.url, bearerToken: flaky.bearerToken });
+    const client = await connect(alice, flakyServer.slug);
+    const task = await createTask(client, "long_task", { seconds: 30 });
+    await flaky.close();
+    const error = await client.experimental.tasks.getTask(task.taskId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(McpError);
+    expect((error as McpError).message).toContain("The upstream server is unreachable.");
+    const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
+    expect(handle).toMatchObject({ status: "working", revokedAt: null });
+    const audited = await getPrisma().auditEvent.findFirst({ where: { action: "gateway.upstream_error", targetId: flakyServer.id }, orderBy: { seq: "desc" } });
+    expect(audited?.payload).toMatchObject({ method: "tasks/get", accessor: handle.accessor });
+  });
+
+  it("refuses unknown servers and bad credentials at the HTTP level with JSON-RPC bodies", async () => {
+    const init = { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) };
+    const noKey = await gatewayFetch(`http://gateway.test/mcp/${demoServer.slug}`, init);
+    expect(noKey.status).toBe(401);
+    expect(await noKey.json()).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32000 } });
+    const unknown = await gatewayFetch("http://gateway.test/mcp/no-such-server", { ...init, headers: { ...init.headers, authorization: `Bearer ${alice.apiKey}` } });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.message).toBe("No MCP server is registered at /mcp/no-such-server.");
+    const noSession = await gatewayFetch(`http://gateway.test/mcp/${demoServer.slug}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${alice.apiKey}` } });
+    expect(noSession.status).toBe(400);
+    expect((await noSession.json()).error.message).toContain("Mcp-Session-Id header is required");
   });
 });
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { vi } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CreateTaskResultSchema, type Task } from "@modelcontextprotocol/sdk/types.js";
+import { CreateTaskResultSchema, ElicitRequestSchema, type ElicitRequest, type ElicitResult, type Task } from "@modelcontextprotocol/sdk/types.js";
 import { createApiKey } from "@/lib/api-keys/create-api-key";
 import { createServiceAccount } from "@/lib/api-keys/create-service-account";
 import type { TActor } from "@/lib/auth/actor";
@@ -60,8 +60,9 @@ export async function registerServer(input: { url: string; bearerToken?: string;
 
 export type TConnectedAgent = { client: Client; transport: StreamableHTTPClientTransport };
 
-export async function connectAgent(agent: { apiKey: string }, slug: string): Promise<TConnectedAgent> {
+export async function connectAgent(agent: { apiKey: string }, slug: string, onElicit?: (request: ElicitRequest) => ElicitResult | Promise<ElicitResult>): Promise<TConnectedAgent> {
   const client = new Client({ name: "tether-gateway-test", version: "0.0.0" }, { capabilities: { elicitation: { form: {} } } });
+  if (onElicit) client.setRequestHandler(ElicitRequestSchema, (request) => onElicit(request));
   const transport = new StreamableHTTPClientTransport(new URL(`${GATEWAY_ORIGIN}/mcp/${slug}`), {
     fetch: gatewayFetch,
     requestInit: { headers: { Authorization: `Bearer ${agent.apiKey}` } },
