@@ -142,7 +142,60 @@ describe("task messages both ways", () => {
   });
 });
 
+describe("tasks/list", () => {
+  it("pages with an opaque cursor that works only for its owner's session", async () => {
+    const admin = actorFor(await createPrincipal(getPrisma(), { role: "admin" }));
+    const agent = await createAgent(admin);
+    const client = await connect(agent);
+    const tokens: string[] = [];
+    for (let i = 0; i < 52; i++) tokens.push((await createTask(client, "long_task", { seconds: 30 })).taskId);
+    const first = await client.experimental.tasks.listTasks();
+    expect(first.tasks).toHaveLength(50);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await client.experimental.tasks.listTasks(first.nextCursor);
+    expect(second.nextCursor).toBeUndefined();
+    expect([...first.tasks, ...second.tasks].map((t) => t.taskId).sort()).toEqual([...tokens].sort());
+    // Newest first, each with the TTL Tether enforces.
+    expect(first.tasks[0]!.taskId).toBe(tokens.at(-1));
+    expect(first.tasks.every((t) => t.ttl === first.tasks[0]!.ttl && t.status === "working")).toBe(true);
+    // The cursor is signed for this agent and session: anywhere else it is invalid.
+    const elsewhere = await connect(agent);
+    const refused = await elsewhere.experimental.tasks.listTasks(first.nextCursor).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(McpError);
+    expect((refused as McpError).code).toBe(ErrorCode.InvalidParams);
+    const tampered = await client.experimental.tasks.listTasks(`${first.nextCursor!.slice(0, -2)}xx`).catch((e: unknown) => e);
+    expect((tampered as McpError).code).toBe(ErrorCode.InvalidParams);
+  }, 30_000);
+});
+
 describe("upstream failures", () => {
+  it("answers an upstream that speaks garbage with a clear error and no handle", async () => {
+    const { createServer } = await import("node:http");
+    const garbage = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const initialize = req.headers["mcp-session-id"] === undefined;
+        res.writeHead(200, { "content-type": "application/json", ...(initialize ? { "mcp-session-id": "garbage-session-0001" } : {}) });
+        res.end(initialize ? JSON.stringify({ jsonrpc: "2.0", id: 0, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "garbage", version: "0" } } }) : "{ this is not json");
+      });
+    });
+    await new Promise<void>((resolve) => garbage.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (garbage.address() as { port: number }).port;
+      const garbageServer = await registerServer({ url: `http://127.0.0.1:${port}/mcp` });
+      const before = await getPrisma().handle.count();
+      const client = await connect(alice, garbageServer.slug);
+      const error = await createTask(client, "anything", {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).message).toContain("The upstream server sent an answer that is not valid JSON-RPC.");
+      expect(await getPrisma().handle.count()).toBe(before);
+      expect(await getPrisma().auditEvent.count({ where: { action: "gateway.upstream_error", targetId: garbageServer.id } })).toBeGreaterThan(0);
+    } finally {
+      await new Promise<void>((resolve) => garbage.close(() => resolve()));
+    }
+  });
+
+
   it("tells the agent clearly when the upstream is down, audits it, and keeps the handle's last state", async () => {
     const flaky = await startDemoServer();
     const flakyServer = await registerServer({ url: flaky.url, bearerToken: flaky.bearerToken });
