@@ -1,6 +1,7 @@
 import type pg from "pg";
-import { ChainVerifier, chainRecord, hashRecord, type TVerifyResult } from "./chain-core.mjs";
+import { ChainVerifier, chainRecord, hashRecord, type TJson, type TVerifyResult } from "./chain-core.mjs";
 import { CHAIN_EVENT_COLUMNS, toChainEvent, type TAuditEventRow } from "./to-chain-event";
+import { copyRows, type TCopyField } from "./verify-copy-rows";
 
 type TChainRow = TAuditEventRow & { position: string; prev_hash: string; hash: string; event_seq: string; event_present: boolean };
 type TCheckpointRow = { position: string; hash: string; created_at: Date; key_id: string; signature: string };
@@ -8,20 +9,59 @@ type TCheckpointRow = { position: string; hash: string; created_at: Date; key_id
 export type TVerifyOptions = {
   /** Trusted checkpoint public keys (PEM): the current signing key and any earlier ones. */
   publicKeys: string[];
+  /** Chain positions per COPY statement. */
   batchSize?: number;
   onProgress?: (verified: number) => void;
 };
 
 export type TDbVerifyResult = TVerifyResult & { pendingEvents: number };
 
+// The chain columns, then CHAIN_EVENT_COLUMNS in its order (seq … payload); all NULL when the
+// event was removed. COPY writes jsonb in its text form, which is also what ::text gives.
+const COPY_COLUMNS = `c.position, c.prev_hash, c.hash, c.event_seq, ${CHAIN_EVENT_COLUMNS}`;
+const COPY_FIELD_COUNT = 19;
+
+/** A COPY row as the row shape toChainEvent and diagnose read. */
+function toChainRow(f: TCopyField[]): TChainRow {
+  if (f.length !== COPY_FIELD_COUNT) throw new Error(`expected ${COPY_FIELD_COUNT} columns in the chain's COPY output, got ${f.length}`);
+  const at = (i: number) => f[i] as TCopyField;
+  // Columns that are NOT NULL in their tables; the event's are NULL only when it was removed,
+  // which event_present reports before anything reads them.
+  const text = (i: number) => f[i] as string;
+  const payload = at(18);
+  return {
+    position: text(0),
+    prev_hash: text(1),
+    hash: text(2),
+    event_seq: text(3),
+    event_present: at(4) !== null,
+    seq: text(4),
+    id: text(5),
+    occurred_at: text(6),
+    actor_type: text(7),
+    actor_id: at(8),
+    actor_role: at(9),
+    action: text(10),
+    target_type: at(11),
+    target_id: at(12),
+    outcome: text(13),
+    reason: at(14),
+    request_id: at(15),
+    ip: at(16),
+    user_agent: at(17),
+    payload: payload === null ? null : (JSON.parse(payload) as TJson),
+  };
+}
+
 /**
  * Recomputes the whole chain from the database: every link, every event's hash, every
  * checkpoint signature, and that no event older than the chain head was left out. Streams
- * in keyset batches, so memory stays flat whatever the table size. Stops at the first
- * problem and names its chain position and reason.
+ * the chain with COPY in position windows, hashing each row as it arrives, so memory stays
+ * flat whatever the table size. Stops at the first problem and names its chain position and
+ * reason.
  */
 export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): Promise<TDbVerifyResult> {
-  const batchSize = options.batchSize ?? 10_000;
+  const batchSize = BigInt(options.batchSize ?? 10_000);
   const verifier = new ChainVerifier({ publicKeys: options.publicKeys });
   const client = await pool.connect();
   try {
@@ -29,60 +69,54 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
     // consistent without holding a snapshot open (which would stall writers on the embedded
     // database, where one backend serves every connection).
     const { rows: headRows } = await client.query<{ head: string | null }>("SELECT max(position)::text AS head FROM audit_chain");
-    const head = headRows[0]?.head ?? "0";
-    const headN = BigInt(head);
-    // Fixed position windows, so the next window's rows can be requested before this one is
-    // hashed: Postgres reads while Node hashes (the two are the cost of a verification).
-    const fetchWindow = (from: bigint) => {
-      const to = from + BigInt(batchSize) < headN ? from + BigInt(batchSize) : headN;
-      return Promise.all([
-        client.query<TChainRow>(
-          `SELECT c.position::text AS position, c.prev_hash, c.hash, c.event_seq::text AS event_seq, (e.seq IS NOT NULL) AS event_present, ${CHAIN_EVENT_COLUMNS}
-             FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_seq
-            WHERE c.position > $1::bigint AND c.position <= $2::bigint
-            ORDER BY c.position`,
-          [from.toString(), to.toString()],
-        ),
-        client.query<TCheckpointRow>(
-          `SELECT position::text AS position, hash, created_at, key_id, signature FROM audit_checkpoint
-            WHERE position > $1::bigint AND position <= $2::bigint ORDER BY audit_checkpoint.position`,
-          [from.toString(), to.toString()],
-        ),
-      ]).then(([r, c]) => ({ rows: r.rows, checkpoints: c.rows, to }));
-    };
+    const headN = BigInt(headRows[0]?.head ?? "0");
     let after = 0n;
     let verified = 0;
-    let next = headN > 0n ? fetchWindow(0n) : null;
-    while (next) {
-      const { rows, checkpoints, to } = await next;
-      next = to < headN ? fetchWindow(to) : null;
+    while (after < headN && !verifier.failure) {
+      const to = after + batchSize < headN ? after + batchSize : headN;
+      const { rows: checkpoints } = await client.query<TCheckpointRow>(
+        `SELECT position::text AS position, hash, created_at, key_id, signature FROM audit_checkpoint
+          WHERE position > $1::bigint AND position <= $2::bigint ORDER BY audit_checkpoint.position`,
+        [after.toString(), to.toString()],
+      );
       let cp = 0;
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        if (!row.event_present) {
-          verifier.fail(row.position, "missing_event", `the audit event (seq ${row.event_seq}) sealed at this position has been removed`);
-          break;
-        }
-        if (!verifier.addEvent({ position: row.position, prevHash: row.prev_hash, hash: row.hash, event: toChainEvent(row) })) {
-          await next?.catch(() => undefined);
-          next = null;
-          await diagnose(client, verifier, row, rows[i + 1]);
-          break;
-        }
-        while (cp < checkpoints.length && checkpoints[cp]!.position === row.position) {
-          const c = checkpoints[cp++]!;
-          if (!verifier.addCheckpoint({ position: c.position, hash: c.hash, createdAt: c.created_at.toISOString(), keyId: c.key_id, signature: c.signature })) break;
-        }
-        if (verifier.failure) break;
-      }
+      let rows = 0;
+      let broken: TChainRow | undefined;
+      // The plan this asks for streams: the chain's primary key in order, each event looked up
+      // by its own (the LIMIT keeps the planner from turning the lateral join into a hash join,
+      // which scans the whole event table once per window and sorts before the first row). JIT
+      // would compile each window's plan anew for longer than the window takes to run; SET LOCAL
+      // lasts only for this statement's implicit transaction. COPY takes no parameters: the
+      // bounds are integers computed here.
+      await copyRows(
+        client,
+        `SET LOCAL jit = off;
+         COPY (SELECT ${COPY_COLUMNS} FROM audit_chain c LEFT JOIN LATERAL (SELECT * FROM audit_event e WHERE e.seq = c.event_seq LIMIT 1) e ON true
+                WHERE c.position > ${after} AND c.position <= ${to} ORDER BY c.position) TO STDOUT`,
+        (fields) => {
+          const row = toChainRow(fields);
+          rows++;
+          if (!row.event_present) {
+            verifier.fail(row.position, "missing_event", `the audit event (seq ${row.event_seq}) sealed at this position has been removed`);
+            return false;
+          }
+          if (!verifier.addEvent({ position: row.position, prevHash: row.prev_hash, hash: row.hash, event: toChainEvent(row) })) {
+            broken = row;
+            return false;
+          }
+          while (cp < checkpoints.length && checkpoints[cp]!.position === row.position) {
+            const c = checkpoints[cp++]!;
+            if (!verifier.addCheckpoint({ position: c.position, hash: c.hash, createdAt: c.created_at.toISOString(), keyId: c.key_id, signature: c.signature })) return false;
+          }
+          return true;
+        },
+      );
+      if (broken) await diagnose(client, verifier, broken);
       if (!verifier.failure && cp < checkpoints.length) {
         verifier.fail(checkpoints[cp]!.position, "checkpoint_mismatch", "a checkpoint names a chain position that does not exist");
       }
-      if (verifier.failure) {
-        await next?.catch(() => undefined);
-        break;
-      }
-      verified += rows.length;
+      if (verifier.failure) break;
+      verified += rows;
       options.onProgress?.(verified);
       after = to;
     }
@@ -121,11 +155,15 @@ export async function verifyAuditChain(pool: pg.Pool, options: TVerifyOptions): 
  * next link still points at the recomputed one), the event was edited, or the event belongs
  * at another position (events swapped or moved).
  */
-async function diagnose(client: pg.PoolClient, verifier: ChainVerifier, row: TChainRow, next: TChainRow | undefined) {
+async function diagnose(client: pg.PoolClient, verifier: ChainVerifier, row: TChainRow) {
   const failure = verifier.failure!;
   if (failure.reason !== "changed_event") return;
   const recomputed = hashRecord(chainRecord(row.position, row.prev_hash, toChainEvent(row)));
-  if (next && next.prev_hash === recomputed) {
+  const { rows: next } = await client.query<{ prev_hash: string }>(
+    "SELECT prev_hash FROM audit_chain WHERE position > $1::bigint ORDER BY audit_chain.position LIMIT 1",
+    [row.position],
+  );
+  if (next[0] && next[0].prev_hash === recomputed) {
     failure.reason = "changed_hash";
     failure.detail = "the hash stored at this position was changed; the event itself matches the chain";
     return;

@@ -155,7 +155,12 @@ describe("sealing", () => {
     const db = await openDb();
     await record(db, 30);
     const results = await Promise.all(Array.from({ length: 4 }, () => sealAuditChain(db.app, { signingKey: key, batchSize: 1000 })));
-    expect(results.reduce((n, r) => n + r.sealed, 0)).toBe(30);
+    // A transaction open anywhere in the cluster (another test file) may hold some events back
+    // from this round; whatever the concurrent sealers did, no event may be linked twice.
+    expect(results.reduce((n, r) => n + r.sealed, 0)).toBeLessThanOrEqual(30);
+    await sealAll(db);
+    const { rows } = await db.owner.query("SELECT count(*)::int AS links, count(DISTINCT event_seq)::int AS events, max(position)::int AS head FROM audit_chain");
+    expect(rows[0]).toEqual({ links: 30, events: 30, head: 30 });
     expect((await verify(db)).ok).toBe(true);
   });
 });

@@ -602,3 +602,39 @@ describe("hashChainEntry (the verifier's fast path)", () => {
     }
   });
 });
+
+describe("hashChainEntry against the reference serializer", () => {
+  // Strings on both sides of the serializer's shortcut: plain ones go out as they are, anything
+  // JSON escapes (quote, backslash, control characters) or any surrogate takes JSON.stringify.
+  const strings = ["plain", "", "tab\t", 'quote"', "back\\slash", "\u0000\u001f\u007f", "é € キー", "😀 pair", "\u2028\u2029", "\\N"];
+
+  it("hashes exactly SHA-256 of canonicalize({v, position, prevHash, event}) as UTF-8", async () => {
+    const { default: canonicalize } = await import("canonicalize");
+    const { hashChainEntry } = await import("@/lib/audit/chain-core.mjs");
+    for (const [i, s] of strings.entries()) {
+      const event = {
+        action: s, actorId: s, actorRole: null, actorType: "user", id: s, ip: null, occurredAt: s, outcome: "ok",
+        payload: { [s]: s, list: [s, 1e21, -0.5, true, null], nested: { [`${s}b`]: s, [`${s}a`]: 2 ** 53 } },
+        reason: s, requestId: s, seq: String(i), targetId: s, targetType: s, userAgent: s,
+      };
+      const expected = createHash("sha256").update(canonicalize(chainRecord(String(i + 1), "cd".repeat(32), event))!, "utf8").digest("hex");
+      for (const position of [String(i + 1), BigInt(i + 1), i + 1]) expect(hashChainEntry(position, "cd".repeat(32), event)).toBe(expected);
+    }
+  });
+
+  it("refuses a lone surrogate in any field, as the generic path does", async () => {
+    const { hashChainEntry } = await import("@/lib/audit/chain-core.mjs");
+    const event = {
+      action: "a", actorId: null, actorRole: null, actorType: "user", id: "i", ip: null, occurredAt: "t", outcome: "ok", payload: {},
+      reason: null, requestId: null, seq: "1", targetId: null, targetType: null, userAgent: null,
+    };
+    for (const bad of ["\ud83d", "x\ude00", "\ude00\ud83d"]) {
+      expect(() => hashChainEntry("1", GENESIS_HASH, { ...event, reason: bad })).toThrow(/lone surrogates/);
+      expect(() => hashChainEntry("1", GENESIS_HASH, { ...event, payload: { [bad]: 1 } })).toThrow(/lone surrogates/);
+    }
+  });
+
+  it("sha256Hex hashes a string as its UTF-8 bytes", () => {
+    for (const s of strings) expect(sha256Hex(s)).toBe(sha256Hex(Buffer.from(s, "utf8")));
+  });
+});
