@@ -77,10 +77,35 @@ export async function readBodyWithLimit(request: Request): Promise<string> {
   }
 }
 
+/**
+ * Deeper than any real MCP message. JSON.parse takes any depth, but JSON.stringify and
+ * structuredClone recurse and overflow the stack at a few thousand levels, which the body limit
+ * allows: without this bound such a message reached the upstream call and was answered as an
+ * upstream failure (502 for notifications), with a `gateway.upstream_error` audit event.
+ */
+export const MAX_JSON_DEPTH = 128;
+
 export function parseJsonBody(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new GatewayHttpError(400, RPC_ERROR.PARSE, "Parse error: the body is not valid JSON.");
   }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) {
+    throw new GatewayHttpError(400, RPC_ERROR.INVALID_REQUEST, `Invalid Request: the message is nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
+  return value;
+}
+
+/** Iterative, so checking a hostile value cannot overflow the stack itself. */
+function exceedsDepth(root: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -97,6 +97,7 @@ async function answerTasksList(ctx: TGatewayContext, rpc: TJsonRpcRequest): Prom
 async function initialize(actor: TActor, server: TUpstreamServer, rpc: TJsonRpcRequest, signal: AbortSignal): Promise<Response> {
   let upstream: Response;
   let answer: Record<string, unknown> | null = null;
+  let refusal: Record<string, unknown> | null = null;
   try {
     upstream = await postUpstream({ server, sessionId: null, protocolVersion: null, signal }, rpc);
     if (upstream.status >= 500 || upstream.status === 401 || upstream.status === 403) {
@@ -106,10 +107,18 @@ async function initialize(actor: TActor, server: TUpstreamServer, rpc: TJsonRpcR
     for await (const event of readUpstreamEvents(upstream)) {
       const parsed: unknown = JSON.parse(event.data);
       if (isObject(parsed) && parsed.id === rpc.id && !("method" in parsed)) answer = parsed;
+      else if (isObject(parsed) && parsed.id === null && isObject(parsed.error)) refusal = parsed;
     }
   } catch (err) {
     if (err instanceof GatewayHttpError) throw err;
     throw upstreamUnavailable(err);
+  }
+  // An upstream refusing the message itself (the SDK transport answers an invalid initialize with
+  // 400 and `id: null`) refused the agent's request; that is the agent's error to see, not a 502.
+  if (!answer && refusal && upstream.status >= 400 && upstream.status < 500) {
+    const error = refusal.error as Record<string, unknown>;
+    const message = typeof error.message === "string" ? error.message.slice(0, 500) : "Invalid Request";
+    return rpcError(rpc.id, Number.isInteger(error.code) ? (error.code as number) : RPC_ERROR.INVALID_REQUEST, `The upstream server refused initialize: ${message}`);
   }
   if (!answer) throw new GatewayHttpError(502, RPC_ERROR.UPSTREAM_UNAVAILABLE, "The upstream server did not answer initialize.");
   if (!isObject(answer.result)) return jsonRpcHttpResponse(answer, upstream.status >= 400 ? upstream.status : 200);

@@ -28,7 +28,8 @@ export async function startGatewaySession(input: {
   if (actor.type !== "service") throw new GatewayHttpError(403, RPC_ERROR.INVALID_REQUEST, "Only agents (service accounts) may use the gateway.");
   const id = randomUUID();
   const downstreamSessionId = randomToken(32);
-  const name = (input.clientInfo as { name?: unknown } | null)?.name;
+  const clientInfo = input.clientInfo === null ? null : (storableJson(input.clientInfo) as Prisma.InputJsonValue);
+  const name = (clientInfo as { name?: unknown } | null)?.name;
   const clientName = typeof name === "string" ? name.slice(0, 200) : null;
   await getPrisma().$transaction(async (tx) => {
     await tx.gatewaySession.create({
@@ -40,7 +41,7 @@ export async function startGatewaySession(input: {
         apiKeyId: actor.apiKeyId ?? null,
         upstreamSessionEnc: input.upstreamSessionId ? encryptSecret(input.upstreamSessionId, upstreamSessionContext(id)) : null,
         protocolVersion: input.protocolVersion,
-        ...(input.clientInfo === null ? {} : { clientInfo: input.clientInfo }),
+        ...(clientInfo === null ? {} : { clientInfo }),
       },
     });
     await recordAuditEvent(tx, {
@@ -51,4 +52,17 @@ export async function startGatewaySession(input: {
     });
   });
   return { id, downstreamSessionId };
+}
+
+/**
+ * The agent's clientInfo as Postgres will store it: jsonb (and the audit payload) refuse NUL and
+ * unpaired surrogates, which JSON allows, so those become U+FFFD. Without this an agent's odd
+ * clientInfo failed the insert after the upstream had already opened its session (HTTP 500).
+ * Depth is bounded by the gateway's body parser (MAX_JSON_DEPTH), so recursion is safe here.
+ */
+function storableJson(value: unknown): unknown {
+  if (typeof value === "string") return value.toWellFormed().replaceAll("\u0000", "\ufffd");
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableJson(k), storableJson(v)]));
+  return value;
 }

@@ -11,6 +11,11 @@ import type { PrismaClient } from "@/lib/db/generated/client";
 export const ZDemoCredentials = z.object({
   users: z.array(z.object({ email: z.string(), role: z.string(), password: z.string() })),
   apiKey: z.string(),
+  // Optional: credentials files written before these were seeded must still parse.
+  /** A second agent's key: `npm run demo:agent` plays it as the thief holding a stolen handle. */
+  secondApiKey: z.string().optional(),
+  /** The demo server's gateway endpoint, e.g. http://127.0.0.1:3000/mcp/demo. */
+  gatewayUrl: z.string().optional(),
 });
 export type TDemoCredentials = z.infer<typeof ZDemoCredentials>;
 
@@ -18,7 +23,7 @@ export const DEMO_SERVER_SLUG = "demo";
 
 /**
  * Demo data for a first start: one user per role (random passwords, returned once so the
- * caller can print them), an agent with an API key, and the bundled demo upstream server.
+ * caller can print them), two agents with an API key each, and the bundled demo upstream server.
  * Refuses to run on a database that already has users.
  */
 export async function seedDemo(db: PrismaClient, input: { actor: TActor; upstreamUrl: string; upstreamToken: string; gatewayBaseUrl: string }): Promise<TDemoCredentials> {
@@ -28,8 +33,14 @@ export async function seedDemo(db: PrismaClient, input: { actor: TActor; upstrea
       return { role, email: `${role}@demo.tether.local`, name: `Demo ${role}`, password, passwordHash: await hashPassword(password) };
     }),
   );
-  const apiKey = `tth_${randomBytes(4).toString("hex")}_${randomToken(32)}`;
+  const newKey = () => `tth_${randomBytes(4).toString("hex")}_${randomToken(32)}`;
+  const agents = [
+    { name: "demo-agent", keyName: "demo agent key", apiKey: newKey() },
+    { name: "demo-agent-2", keyName: "demo agent 2 key", apiKey: newKey() },
+  ];
   const { actor } = input;
+  // A handle minted for this server is bound to its gateway address as the audience.
+  const audience = `${input.gatewayBaseUrl.replace(/\/$/, "")}/mcp/${DEMO_SERVER_SLUG}`;
 
   await db.$transaction(async (tx) => {
     if ((await tx.principal.count({ where: { kind: "user" } })) > 0) {
@@ -39,13 +50,13 @@ export async function seedDemo(db: PrismaClient, input: { actor: TActor; upstrea
       const p = await tx.principal.create({ data: { kind: "user", role: u.role, email: u.email, name: u.name, passwordHash: u.passwordHash } });
       await recordAuditEvent(tx, { actor, action: "user.created", target: { type: "principal", id: p.id }, reason: "demo seed", payload: { email: u.email, role: u.role, kind: "user" } });
     }
-    const agent = await tx.principal.create({ data: { kind: "service", role: "viewer", name: "demo-agent" } });
-    await recordAuditEvent(tx, { actor, action: "user.created", target: { type: "principal", id: agent.id }, reason: "demo seed", payload: { email: null, role: "viewer", kind: "service" } });
-    const prefix = apiKey.slice(0, 12); // "tth_" + 8 hex: identifies the key, reveals nothing of its secret part
-    await tx.apiKey.create({ data: { principalId: agent.id, name: "demo agent key", prefix, hash: keyedHash("api-key", apiKey) } });
-    await recordAuditEvent(tx, { actor, action: "api_key.created", target: { type: "principal", id: agent.id }, reason: "demo seed", payload: { prefix, principalId: agent.id, expiresAt: null } });
-    // A handle minted for this server is bound to its gateway address as the audience.
-    const audience = `${input.gatewayBaseUrl.replace(/\/$/, "")}/mcp/${DEMO_SERVER_SLUG}`;
+    for (const { name, keyName, apiKey } of agents) {
+      const agent = await tx.principal.create({ data: { kind: "service", role: "viewer", name } });
+      await recordAuditEvent(tx, { actor, action: "user.created", target: { type: "principal", id: agent.id }, reason: "demo seed", payload: { email: null, role: "viewer", kind: "service" } });
+      const prefix = apiKey.slice(0, 12); // "tth_" + 8 hex: identifies the key, reveals nothing of its secret part
+      await tx.apiKey.create({ data: { principalId: agent.id, name: keyName, prefix, hash: keyedHash("api-key", apiKey) } });
+      await recordAuditEvent(tx, { actor, action: "api_key.created", target: { type: "principal", id: agent.id }, reason: "demo seed", payload: { prefix, principalId: agent.id, expiresAt: null } });
+    }
     const server = await tx.mcpServer.create({
       data: {
         slug: DEMO_SERVER_SLUG,
@@ -59,5 +70,10 @@ export async function seedDemo(db: PrismaClient, input: { actor: TActor; upstrea
     await recordAuditEvent(tx, { actor, action: "server.registered", target: { type: "server", id: server.id }, reason: "demo seed", payload: { slug: server.slug, url: server.url, audience } });
   });
 
-  return { users: users.map(({ email, role, password }) => ({ email, role, password })), apiKey };
+  return {
+    users: users.map(({ email, role, password }) => ({ email, role, password })),
+    apiKey: agents[0]!.apiKey,
+    secondApiKey: agents[1]!.apiKey,
+    gatewayUrl: audience,
+  };
 }
