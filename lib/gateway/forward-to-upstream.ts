@@ -36,9 +36,10 @@ export async function forwardToUpstream(ctx: TGatewayContext, message: TJson, op
     return id === null ? new Response(null, { status: 502 }) : rpcError(id, RPC_ERROR.UPSTREAM_UNAVAILABLE, agentMessage);
   };
   let upstream: Response;
+  const local = new AbortController();
   try {
     upstream = await postUpstream(
-      { server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion, signal: ctx.signal },
+      { server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion, signal: AbortSignal.any([ctx.signal, local.signal]) },
       message,
       options.timeoutMs,
     );
@@ -59,7 +60,7 @@ export async function forwardToUpstream(ctx: TGatewayContext, message: TJson, op
     await upstream.body?.cancel();
     return fail(`HTTP ${upstream.status}`, `The upstream server failed (HTTP ${upstream.status}).`);
   }
-  return relayUpstreamAnswer(upstream, createExchange(ctx, { method: options.method, pendingId: id, ...pick(options) }));
+  return relayUpstreamAnswer(upstream, createExchange(ctx, { method: options.method, pendingId: id, ...pick(options) }), () => local.abort());
 }
 
 function pick(options: TForwardOptions) {

@@ -24,8 +24,12 @@ export async function handleMcpGet(request: Request, slug: string): Promise<Resp
     const session = await resolveGatewaySession({ actor, server, sessionHeader: request.headers.get(SESSION_HEADER) });
     if (!session.upstreamSessionId) throw new GatewayHttpError(405, RPC_ERROR.SERVER, "Method Not Allowed: this server has no server-to-client stream.", { allow: "POST, DELETE" });
     let upstream: Response;
+    const local = new AbortController();
     try {
-      upstream = await openUpstreamStream({ server, sessionId: session.upstreamSessionId, protocolVersion: session.protocolVersion, signal: request.signal }, request.headers.get("last-event-id"));
+      upstream = await openUpstreamStream(
+        { server, sessionId: session.upstreamSessionId, protocolVersion: session.protocolVersion, signal: AbortSignal.any([request.signal, local.signal]) },
+        request.headers.get("last-event-id"),
+      );
     } catch (err) {
       throw upstreamUnavailable(err);
     }
@@ -47,7 +51,7 @@ export async function handleMcpGet(request: Request, slug: string): Promise<Resp
       throw new GatewayHttpError(502, RPC_ERROR.UPSTREAM_UNAVAILABLE, `The upstream server refused the stream (HTTP ${upstream.status}).`);
     }
     const ctx = { actor, server, session, downstreamSessionId: request.headers.get(SESSION_HEADER)!.trim(), signal: request.signal };
-    return await relayUpstreamAnswer(upstream, createExchange(ctx, { method: "GET stream", pendingId: null }));
+    return await relayUpstreamAnswer(upstream, createExchange(ctx, { method: "GET stream", pendingId: null }), () => local.abort());
   } catch (err) {
     return gatewayErrorResponse(err, meta.requestId);
   }

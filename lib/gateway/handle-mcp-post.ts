@@ -23,7 +23,7 @@ import { resolveGatewaySession } from "./resolve-gateway-session";
 import { relatedTaskId, withRelatedTaskId } from "./rewrite-task-ids";
 import { startGatewaySession } from "./start-gateway-session";
 import { getCurrentPolicy } from "@/lib/policy/get-current-policy";
-import { postUpstream, readUpstreamEvents, upstreamUnavailable, type TUpstreamServer } from "./upstream";
+import { deleteUpstreamSession, postUpstream, readUpstreamEvents, upstreamUnavailable, type TUpstreamServer } from "./upstream";
 
 const TASK_OPERATIONS = new Set<string>(["tasks/get", "tasks/result", "tasks/cancel", "tasks/update"]);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -123,12 +123,15 @@ async function initialize(actor: TActor, server: TUpstreamServer, rpc: TJsonRpcR
   if (!answer) throw new GatewayHttpError(502, RPC_ERROR.UPSTREAM_UNAVAILABLE, "The upstream server did not answer initialize.");
   if (!isObject(answer.result)) return jsonRpcHttpResponse(answer, upstream.status >= 400 ? upstream.status : 200);
   const clientInfo = isObject(rpc.params?.clientInfo) ? (rpc.params.clientInfo as Prisma.InputJsonValue) : null;
-  const { downstreamSessionId } = await startGatewaySession({
-    actor,
-    server,
-    upstreamSessionId: upstream.headers.get(SESSION_HEADER),
-    protocolVersion: typeof answer.result.protocolVersion === "string" ? answer.result.protocolVersion.slice(0, 32) : null,
-    clientInfo,
-  });
+  const upstreamSessionId = upstream.headers.get(SESSION_HEADER);
+  const protocolVersion = typeof answer.result.protocolVersion === "string" ? answer.result.protocolVersion.slice(0, 32) : null;
+  let downstreamSessionId: string;
+  try {
+    ({ downstreamSessionId } = await startGatewaySession({ actor, server, upstreamSessionId, protocolVersion, clientInfo }));
+  } catch (err) {
+    // Not recorded, so nobody could ever use or end it: close the upstream session now.
+    await deleteUpstreamSession({ server, sessionId: upstreamSessionId, protocolVersion });
+    throw err;
+  }
   return jsonRpcHttpResponse(answer, 200, { [SESSION_HEADER]: downstreamSessionId });
 }

@@ -8,7 +8,8 @@ import { RPC_ERROR, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
 import { recordAgentCancelOutcome, recordAgentCancelRequested, type TCancelOutcome } from "./record-agent-cancel";
 import { recordHandleUse } from "./record-handle-use";
 import { getMintingSession } from "./resolve-gateway-session";
-import { ZUpstreamTask } from "./task-shape";
+import { requestUpstream } from "./request-upstream";
+import { ZUpstreamTask, type TUpstreamTask } from "./task-shape";
 
 type TJson = Record<string, unknown>;
 const isObject = (v: unknown): v is TJson => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -20,6 +21,20 @@ export async function refuseIfRateLimited(ctx: TGatewayContext, request: TJsonRp
   const retryAfter = await consumeTaskRateLimit({ actor: ctx.actor, serverId: ctx.server.id, operation });
   if (retryAfter === null) return null;
   return rpcError(request.id, RPC_ERROR.RATE_LIMITED, `Rate limit exceeded for task operations; retry in ${retryAfter} s.`);
+}
+
+async function observeTask(ctx: TGatewayContext, upstreamTaskId: string): Promise<TUpstreamTask | null> {
+  try {
+    const answer = await requestUpstream(
+      { server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion },
+      "tasks/get",
+      { taskId: upstreamTaskId },
+    );
+    const task = "result" in answer ? ZUpstreamTask.safeParse(answer.result) : null;
+    return task?.success ? task.data : null;
+  } catch {
+    return null; // the result went through; the status is refreshed by the next poll
+  }
 }
 
 function cancelOutcome(message: TJson): TCancelOutcome {
@@ -58,9 +73,12 @@ export async function relayTaskCall(ctx: TGatewayContext, request: TJsonRpcReque
     const task = isObject(message.result) ? ZUpstreamTask.safeParse(message.result) : null;
     if (operation === "tasks/cancel") {
       await recordAgentCancelOutcome({ actor: ctx.actor, handle, outcome: cancelOutcome(message), attempt });
-    } else if (operation !== "tasks/update") {
-      const observed = operation === "tasks/get" && task?.success ? task.data : null;
-      await recordHandleUse({ actor: ctx.actor, handle, operation, observed });
+    } else if (operation === "tasks/get") {
+      await recordHandleUse({ actor: ctx.actor, handle, operation, observed: task?.success ? task.data : null });
+    } else if (operation === "tasks/result") {
+      // A result means the task has ended, but not how: ask, so the inventory and tasks/list do
+      // not keep showing a finished task as working or waiting for input.
+      await recordHandleUse({ actor: ctx.actor, handle, operation, observed: await observeTask(ctx, handle.upstreamTaskId) });
     }
     if (!task?.success || operation === "tasks/result") return message;
     // The agent sees the TTL Tether enforces, not the upstream's.

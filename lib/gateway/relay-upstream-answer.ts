@@ -40,7 +40,7 @@ function failureFor(exchange: TExchange, message: string): TJson | null {
  * stream), passing every message through the exchange's transform. If the upstream ends or
  * fails before answering the pending request, the agent still gets a JSON-RPC error for it.
  */
-export async function relayUpstreamAnswer(upstream: Response, exchange: TExchange): Promise<Response> {
+export async function relayUpstreamAnswer(upstream: Response, exchange: TExchange, abortUpstream?: () => void): Promise<Response> {
   const sessionHeaders: Record<string, string> = exchange.downstreamSessionId ? { [SESSION_HEADER]: exchange.downstreamSessionId } : {};
   if (upstream.status === 202 || upstream.status === 204) {
     await upstream.body?.cancel();
@@ -114,7 +114,10 @@ export async function relayUpstreamAnswer(upstream: Response, exchange: TExchang
       }
     },
     async cancel() {
-      await events.return(undefined);
+      // The agent went away. A pending read of the upstream stream only settles when the upstream
+      // sends again, so abort the upstream request itself rather than wait for it.
+      abortUpstream?.();
+      await events.return(undefined).catch(() => undefined);
     },
   });
   return new Response(stream, {

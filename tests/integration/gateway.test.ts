@@ -139,6 +139,9 @@ describe("task messages both ways", () => {
     const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
     const transitions = await getPrisma().auditEvent.findMany({ where: { targetId: handle.id, action: "handle.status_changed" }, orderBy: { seq: "asc" } });
     expect(transitions.map((e) => (e.payload as { to: string }).to)).toContain("input_required");
+    // The result ended the task; the handle (and tasks/list) know it without another tasks/get.
+    expect(handle.status).toBe("completed");
+    expect((await client.experimental.tasks.listTasks()).tasks.find((t) => t.taskId === task.taskId)?.status).toBe("completed");
   });
 });
 

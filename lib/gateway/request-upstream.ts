@@ -1,0 +1,32 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { postUpstream, readUpstreamEvents, UpstreamError, type TUpstreamCall } from "./upstream";
+
+export type TUpstreamAnswer = { result: Record<string, unknown> } | { error: { code: number; message: string } };
+
+/**
+ * One request of Tether's own to an upstream (not an agent's, so nothing is relayed): sends it on
+ * the given upstream session and returns the answer, JSON or SSE alike. Throws UpstreamError when
+ * the upstream cannot be reached, fails, or does not answer.
+ */
+export async function requestUpstream(call: TUpstreamCall, method: string, params: Record<string, unknown>, timeoutMs = 5_000): Promise<TUpstreamAnswer> {
+  const id = `tether-${randomUUID()}`;
+  const response = await postUpstream(call, { jsonrpc: "2.0", id, method, params }, timeoutMs);
+  if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 404) {
+    await response.body?.cancel();
+    throw new UpstreamError(`The upstream server answered HTTP ${response.status}.`, undefined, response.status);
+  }
+  for await (const event of readUpstreamEvents(response)) {
+    let message: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } };
+    try {
+      message = JSON.parse(event.data) as typeof message;
+    } catch {
+      continue;
+    }
+    if (message?.id !== id) continue;
+    if (typeof message.result === "object" && message.result !== null) return { result: message.result as Record<string, unknown> };
+    const code = typeof message.error?.code === "number" ? message.error.code : -32603;
+    return { error: { code, message: typeof message.error?.message === "string" ? message.error.message : "" } };
+  }
+  throw new UpstreamError("The upstream server did not answer.");
+}
