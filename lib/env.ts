@@ -83,6 +83,10 @@ export const ZEnv = z.object({
   TETHER_AGENT_OIDC_AUDIENCE: z.string().min(1).optional(),
   /** JWKS location; defaults to the issuer's discovery document's `jwks_uri`. */
   TETHER_AGENT_OIDC_JWKS_URL: z.string().url().optional(),
+  /** How often the health worker checks each enabled upstream server (initialize round trip). */
+  TETHER_SERVER_HEALTH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  /** How long a connection check (on save, and each health check) waits for the upstream. */
+  TETHER_SERVER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Start the bundled demo upstream MCP server in embedded mode. */
   TETHER_DEMO_UPSTREAM_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
 });

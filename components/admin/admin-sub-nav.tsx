@@ -6,6 +6,7 @@ const ITEMS = [
   { href: "/admin", label: "Users", permission: "users.manage" },
   { href: "/admin/agents", label: "Agents & API keys", permission: "keys.manage" },
   { href: "/admin/policy", label: "Policy", permission: "policy.manage" },
+  { href: "/admin/servers", label: "Servers", permission: "servers.manage" },
 ] as const satisfies ReadonlyArray<{ href: string; label: string; permission: TPermission }>;
 
 /** Tabs between the admin pages; a page passes its own path, so this stays a server component. */

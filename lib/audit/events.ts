@@ -22,7 +22,34 @@ export const AUDIT_PAYLOADS = {
   "user.enabled": z.object({}),
   "user.password_set": z.object({}),
   "policy.changed": z.object({ version: z.number().int(), changes: z.record(z.string(), z.json()) }),
-  "server.registered": z.object({ slug: z.string(), url: z.string(), audience: z.string() }),
+  // The server registry. Credentials never appear: `changes` names the fields that changed
+  // ("credentials" for a new or removed token), never a value. `problem` is the class of a
+  // failed connection check the admin chose to save anyway (the server is then saved disabled).
+  "server.registered": z.object({
+    slug: z.string(),
+    url: z.string(),
+    audience: z.string(),
+    enabled: z.boolean().optional(),
+    taskWires: z.array(z.string()).optional(),
+    problem: z.string().nullable().optional(),
+  }),
+  "server.updated": z.object({ slug: z.string(), changes: z.array(z.string()), problem: z.string().nullable() }),
+  "server.enabled": z.object({ slug: z.string(), problem: z.string().nullable() }),
+  "server.disabled": z.object({ slug: z.string(), liveHandles: z.number().int() }),
+  "server.removed": z.object({
+    slug: z.string(),
+    liveHandles: z.number().int(),
+    handling: z.enum(["revoke_all", "keep_orphans"]),
+    revokedHandles: z.number().int(),
+  }),
+  // A health check moved the server to another status (actor system).
+  "server.health_changed": z.object({
+    slug: z.string(),
+    from: z.enum(["unknown", "up", "degraded", "down"]),
+    to: z.enum(["unknown", "up", "degraded", "down"]),
+    latencyMs: z.number().int().nullable(),
+    error: z.string().nullable(),
+  }),
   "api_key.created": z.object({ prefix: z.string(), principalId: z.string(), expiresAt: z.string().nullable() }),
   // The key appears by its public prefix only; its live task handles are revoked with it.
   "api_key.revoked": z.object({ prefix: z.string(), principalId: z.string(), revokedHandles: z.number().int() }),
@@ -38,7 +65,7 @@ export const AUDIT_PAYLOADS = {
   "service_account.enabled": z.object({ activeKeys: z.number().int() }),
   "handle.revoked": z.object({
     accessor: z.string(),
-    trigger: z.enum(["manual", "session_ended", "principal_disabled", "api_key_revoked", "policy_tightened", "cancel"]),
+    trigger: z.enum(["manual", "session_ended", "principal_disabled", "api_key_revoked", "policy_tightened", "cancel", "server_removed"]),
     serverId: z.string(),
   }),
   // The handle lifecycle at the gateway. A handle is named by its accessor only; the token and
@@ -75,7 +102,7 @@ export const AUDIT_PAYLOADS = {
   "handle.mint_refused": z.object({
     serverId: z.string(),
     toolName: z.string(),
-    cause: z.enum(["live_handle_cap", "session_ended", "credentials_revoked", "principal_disabled"]),
+    cause: z.enum(["live_handle_cap", "session_ended", "credentials_revoked", "principal_disabled", "server_unavailable"]),
     upstreamCancel: z.enum(["requested", "failed"]),
   }),
   "gateway.session_started": z.object({ sessionId: z.string(), serverId: z.string(), protocolVersion: z.string().nullable(), clientName: z.string().nullable(), upstreamStateful: z.boolean() }),

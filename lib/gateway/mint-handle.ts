@@ -10,7 +10,7 @@ import { lockPolicyShared } from "@/lib/policy/lock-policy";
 import { encryptHandleToken, handleTokenHash, newAccessor, newHandleToken, upstreamTaskContext, upstreamTaskIdHash } from "./handle-token";
 import { effectiveTtl, storedMs, type TUpstreamTask } from "./task-shape";
 
-export type TMintRefusal = "live_handle_cap" | "session_ended" | "credentials_revoked" | "principal_disabled";
+export type TMintRefusal = "live_handle_cap" | "session_ended" | "credentials_revoked" | "principal_disabled" | "server_unavailable";
 
 export class MintRefusedError extends Error {
   constructor(
@@ -36,7 +36,7 @@ export function liveHandleCapMessage(live: number, cap: number): string {
 /**
  * Mints the handle for a task the upstream has just created, in one transaction with its
  * `handle.issued` event. Under the shared policy lock the recorded policy version stays current
- * until commit; the principal, the session and the API key are read FOR SHARE, so a concurrent
+ * until commit; the principal, the session, the API key and the server are read FOR SHARE, so a concurrent
  * context change (which updates those rows, then revokes their handles) either sees this handle
  * or makes this mint see the change. Throws MintRefusedError when the handle must not exist; the
  * caller then cancels the upstream task.
@@ -55,13 +55,15 @@ export async function mintHandle(input: {
   return getPrisma().$transaction(async (tx) => {
     await lockPolicyShared(tx);
     const policy = await getCurrentPolicy({ db: tx });
-    const [context] = await tx.$queryRaw<Array<{ disabled: boolean; ended: boolean | null; keyUsable: boolean | null }>>`
+    const [context] = await tx.$queryRaw<Array<{ disabled: boolean; ended: boolean | null; keyUsable: boolean | null; serverUsable: boolean | null }>>`
       SELECT (SELECT disabled_at IS NOT NULL FROM principal WHERE id = ${actor.id}::uuid FOR SHARE) AS disabled,
+             (SELECT enabled AND removed_at IS NULL FROM mcp_server WHERE id = ${input.serverId}::uuid FOR SHARE) AS "serverUsable",
              (SELECT ended_at IS NOT NULL FROM gateway_session WHERE id = ${input.sessionId}::uuid FOR SHARE) AS ended,
              (SELECT revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FROM api_key WHERE id = ${actor.apiKeyId ?? null}::uuid FOR SHARE) AS "keyUsable"`;
     if (!context || context.disabled) throw new MintRefusedError("principal_disabled", "This agent has been disabled.");
     if (context.ended !== false) throw new MintRefusedError("session_ended", "The gateway session has ended.");
     if (actor.apiKeyId && context.keyUsable !== true) throw new MintRefusedError("credentials_revoked", "The API key has been revoked.");
+    if (context.serverUsable !== true) throw new MintRefusedError("server_unavailable", "The server has been disabled or removed.");
 
     await lockPrincipalMints(tx, actor.id);
     const live = await tx.handle.count({ where: { principalId: actor.id, revokedAt: null, expiresAt: { gt: new Date() } } });

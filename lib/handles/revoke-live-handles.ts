@@ -10,7 +10,8 @@ export type TRevokedHandleRef = { id: string; accessor: string; serverId: string
 export type TRevocationScope =
   | { trigger: "api_key_revoked"; apiKeyId: string }
   | { trigger: "session_ended"; sessionId: string }
-  | { trigger: "principal_disabled"; principalId: string };
+  | { trigger: "principal_disabled"; principalId: string }
+  | { trigger: "server_removed"; serverId: string };
 
 function scopeCondition(scope: TRevocationScope): Prisma.Sql {
   switch (scope.trigger) {
@@ -20,11 +21,13 @@ function scopeCondition(scope: TRevocationScope): Prisma.Sql {
       return Prisma.sql`session_id = ${scope.sessionId}::uuid`;
     case "principal_disabled":
       return Prisma.sql`principal_id = ${scope.principalId}::uuid`;
+    case "server_removed":
+      return Prisma.sql`server_id = ${scope.serverId}::uuid`;
   }
 }
 
 /**
- * A context change (API key revoked, gateway session ended, principal disabled) revokes, in the
+ * A context change (API key revoked, gateway session ended, principal disabled, server removed) revokes, in the
  * caller's transaction, every live handle it covers (not yet revoked, not yet expired), and writes
  * one `handle.revoked` per handle naming the trigger. Expired handles are left as they are: they
  * are already refused, and the expiry sweeper marks them. Callers have authorized the change.

@@ -67,7 +67,7 @@ export async function seedDemo(db: PrismaClient, input: { actor: TActor; upstrea
         tags: ["demo"],
       },
     });
-    await recordAuditEvent(tx, { actor, action: "server.registered", target: { type: "server", id: server.id }, reason: "demo seed", payload: { slug: server.slug, url: server.url, audience } });
+    await recordAuditEvent(tx, { actor, action: "server.registered", target: { type: "mcp_server", id: server.id }, reason: "demo seed", payload: { slug: server.slug, url: server.url, audience } });
   });
 
   return {

@@ -2,25 +2,13 @@ import "server-only";
 import type { TActor } from "@/lib/auth/actor";
 import { assertCan } from "@/lib/auth/assert-can";
 import { getPrisma } from "@/lib/db/client";
+import type { TServerDto } from "./schemas";
+import { SERVER_DTO_SELECT, toServerDtos } from "./to-server-dtos";
 
-/** Registered upstream servers. Credentials are never selected. */
-export async function listServers(input: { actor: TActor }) {
+/** Registered servers (not removed), by slug, with health history and live handles. Credentials never leave. */
+export async function listServers(input: { actor: TActor }): Promise<TServerDto[]> {
   assertCan(input.actor, "servers.read");
-  return getPrisma().mcpServer.findMany({
-    where: { removedAt: null },
-    orderBy: { slug: "asc" },
-    select: {
-      id: true,
-      slug: true,
-      name: true,
-      url: true,
-      audience: true,
-      enabled: true,
-      health: true,
-      lastCheckedAt: true,
-      taskWires: true,
-      tags: true,
-      _count: { select: { handles: true } },
-    },
-  });
+  const db = getPrisma();
+  const rows = await db.mcpServer.findMany({ where: { removedAt: null }, orderBy: { slug: "asc" }, take: 500, select: SERVER_DTO_SELECT });
+  return toServerDtos(db, rows);
 }

@@ -22,9 +22,9 @@ async function fillChange(page: Page) {
 async function insertHandle(serverId: string, policyVersion: number, ageMin: number, remainingMin: number) {
   const accessor = `acc_e2e_${randomBytes(8).toString("hex")}`;
   const [row] = await query<{ id: string }>(
-    `INSERT INTO handle (id, accessor, token_hash, upstream_task_id_enc, wire, server_id, principal_id, audience, tool_name, policy_version,
+    `INSERT INTO handle (id, accessor, token_hash, token_enc, upstream_task_id_enc, upstream_task_id_hash, wire, server_id, principal_id, audience, tool_name, policy_version,
                          effective_ttl_ms, created_at, expires_at)
-     SELECT gen_random_uuid(), $1, $2, 'enc:e2e', 'core_2025_11_25', $3, p.id, 'https://e2e.tether.test/mcp', 'simulate-research-query', $4,
+     SELECT gen_random_uuid(), $1, $2, 'enc:e2e', 'enc:e2e', $2, 'core_2025_11_25', $3, p.id, 'https://e2e.tether.test/mcp', 'simulate-research-query', $4,
             ($5::int + $6::int) * 60000, now() - $5::int * interval '1 minute', now() + $6::int * interval '1 minute'
        FROM principal p WHERE p.email = $7
      RETURNING id`,

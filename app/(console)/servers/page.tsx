@@ -1,53 +1,139 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { AutoRefresh } from "@/components/servers/auto-refresh";
+import { HealthBadge } from "@/components/servers/health-badge";
+import { HealthSparkline } from "@/components/servers/health-sparkline";
+import { TaskCapabilities, TaskWireBadges } from "@/components/servers/task-support";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { Badge, Table, Td, Th } from "@/components/ui/table";
+import { actorCan } from "@/lib/auth/assert-can";
 import { requirePageActor } from "@/lib/auth/current-actor";
-import { formatTimestamp } from "@/lib/format";
+import { formatRelative, formatTimestamp } from "@/lib/format";
 import { listServers } from "@/lib/servers/list-servers";
+import { PROBE_PROBLEM_LABELS, PROBE_PROBLEMS, type TProbeProblem, type TServerDto } from "@/lib/servers/schemas";
 
 export const metadata: Metadata = { title: "Servers" };
 
-const HEALTH_TONE = { unknown: "neutral", up: "success", degraded: "warning", down: "danger" } as const;
-
+// GET /servers — every registered upstream with its health, task support and live handles (servers.read).
 export default async function ServersPage() {
   const actor = await requirePageActor("servers.read");
   const servers = await listServers({ actor });
+  const canManage = actorCan(actor, "servers.manage");
+  const now = new Date();
   return (
     <>
-      <PageHeader title="Servers" description="Upstream MCP servers behind the gateway. Agents reach each one at /mcp/<slug>." />
+      <AutoRefresh seconds={15} />
+      <PageHeader
+        title="Servers"
+        description="Upstream MCP servers behind the gateway: agents reach each one at /mcp/<slug>. Tether checks every enabled server's health in the background; this page refreshes itself."
+        actions={
+          canManage ? (
+            <Link href="/admin/servers" className="inline-flex h-9 items-center rounded-control bg-accent px-3.5 text-sm font-medium text-accent-fg hover:opacity-90">
+              Manage servers
+            </Link>
+          ) : null
+        }
+      />
       {servers.length === 0 ? (
-        <EmptyState title="No servers registered">An administrator registers upstream MCP servers; agents then reach them through the gateway.</EmptyState>
+        <EmptyState title="No servers registered">
+          {canManage ? (
+            <>
+              <Link href="/admin/servers" className="font-medium text-accent underline-offset-4 hover:underline">
+                Register an upstream MCP server
+              </Link>
+              ; agents then reach it through the gateway.
+            </>
+          ) : (
+            "An administrator registers upstream MCP servers; agents then reach them through the gateway."
+          )}
+        </EmptyState>
       ) : (
         <Table label="Servers">
           <thead>
             <tr>
               <Th>Server</Th>
-              <Th>Gateway path</Th>
-              <Th>Audience</Th>
               <Th>Health</Th>
-              <Th>Handles</Th>
-              <Th>Last checked</Th>
+              <Th>Task wire</Th>
+              <Th>Task capabilities</Th>
+              <Th>Live handles</Th>
             </tr>
           </thead>
           <tbody>
             {servers.map((s) => (
-              <tr key={s.id}>
-                <Td>
-                  <p className="font-medium">{s.name}</p>
-                  <p className="text-xs text-fg-muted">{s.tags.join(", ")}</p>
-                </Td>
-                <Td className="font-mono text-xs">/mcp/{s.slug}</Td>
-                <Td className="font-mono text-xs">{s.audience}</Td>
-                <Td>
-                  <Badge tone={s.enabled ? HEALTH_TONE[s.health] : "neutral"}>{s.enabled ? s.health : "disabled"}</Badge>
-                </Td>
-                <Td>{s._count.handles}</Td>
-                <Td>{formatTimestamp(s.lastCheckedAt)}</Td>
-              </tr>
+              <ServerRow key={s.id} server={s} now={now} />
             ))}
           </tbody>
         </Table>
       )}
     </>
+  );
+}
+
+function problemLabel(kind: string | null): string {
+  return kind && (PROBE_PROBLEMS as readonly string[]).includes(kind) ? `${PROBE_PROBLEM_LABELS[kind as TProbeProblem]}: ` : "";
+}
+
+function ServerRow({ server: s, now }: { server: TServerDto; now: Date }) {
+  const statuses = Object.entries(s.liveHandles.byStatus).sort(([, a], [, b]) => b - a);
+  return (
+    <tr data-testid="server-row" data-slug={s.slug}>
+      <Td>
+        <Link href={`/servers/${s.id}`} className="font-medium text-fg underline-offset-4 hover:underline">
+          {s.name}
+        </Link>
+        <p className="font-mono text-xs text-fg-muted">{s.gatewayPath}</p>
+        {s.serverInfo ? (
+          <p className="text-xs text-fg-muted">
+            {s.serverInfo.title ?? s.serverInfo.name} {s.serverInfo.version}
+            {s.protocolVersion ? ` · MCP ${s.protocolVersion}` : ""}
+          </p>
+        ) : null}
+        {s.tags.length ? (
+          <p className="mt-1 flex flex-wrap gap-1">
+            {s.tags.map((t) => (
+              <Badge key={t}>{t}</Badge>
+            ))}
+          </p>
+        ) : null}
+      </Td>
+      <Td>
+        <div className="flex items-center gap-2">
+          <HealthBadge status={s.health.status} enabled={s.enabled} />
+          {s.enabled && s.health.latencyMs !== null ? <span className="text-xs text-fg-muted">{s.health.latencyMs} ms</span> : null}
+        </div>
+        {s.enabled ? (
+          <div className="mt-1.5">
+            <HealthSparkline checks={s.health.recent} />
+          </div>
+        ) : null}
+        <p className="mt-1 text-xs text-fg-muted" title={formatTimestamp(s.health.lastCheckedAt)}>
+          {s.health.lastCheckedAt ? `checked ${formatRelative(s.health.lastCheckedAt, now)}` : "never checked"}
+        </p>
+        {s.health.lastError ? (
+          <p className="mt-1 max-w-xs text-xs text-danger">
+            {problemLabel(s.health.lastErrorKind)}
+            {s.health.lastError}
+          </p>
+        ) : null}
+      </Td>
+      <Td>
+        <TaskWireBadges wires={s.taskWires} checked={s.capabilities !== null} />
+      </Td>
+      <Td>
+        <TaskCapabilities capabilities={s.capabilities} tools={s.tools} />
+      </Td>
+      <Td>
+        <p className="font-medium">{s.liveHandles.total}</p>
+        {statuses.length ? (
+          <ul className="text-xs text-fg-muted">
+            {statuses.map(([status, n]) => (
+              <li key={status}>
+                {n} {status.replace("_", " ")}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </Td>
+    </tr>
   );
 }
