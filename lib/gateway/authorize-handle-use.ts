@@ -1,7 +1,7 @@
 import "server-only";
 import type { TActor } from "@/lib/auth/actor";
 import { decryptSecret, safeEqual } from "@/lib/crypto/secrets";
-import { getPrisma } from "@/lib/db/client";
+import { getPool } from "@/lib/db/client";
 import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "./handle-token";
 import { recordHandleDenial, type TDenialCause } from "./record-handle-denial";
 
@@ -53,44 +53,42 @@ function denialCause(row: TRow, input: { actor: TActor; serverId: string; sessio
   return null;
 }
 
+/** The handle and policy columns the check needs, aliased for one-statement lookups. */
+export const HANDLE_CHECK_COLUMNS = `h.id::text AS id, h.accessor, h.token_hash, h.principal_id::text AS principal_id, h.server_id::text AS server_id,
+  h.session_id::text AS session_id, h.policy_version, h.expires_at, h.revoked_at, h.status::text AS status,
+  h.status_message, h.effective_ttl_ms, h.upstream_task_id_enc,
+  p.require_session_binding, p.min_valid_version, p.allowed_operations, p.poll_audit_level::text AS poll_audit_level`;
+
+/** The policy in force, as the FROM of a check: with no policy installed nothing is honoured. */
+export const CURRENT_POLICY_FROM = `(SELECT * FROM handle_policy ORDER BY version DESC LIMIT 1) p`;
+
+export type THandleCheckRow = TRow;
+
+export type THandleUseInput = { actor: TActor; serverId: string; sessionId: string; token: unknown; operation: THandleOperation };
+
+/** The token as presented (anything that is not a string is no token) and the hash it is looked up by. */
+export function tokenLookup(token: unknown): { token: string; hash: string | null } {
+  const value = typeof token === "string" ? token : "";
+  // Not shaped like a token: no lookup at all (the format is public, so this reveals nothing).
+  return { token: value, hash: HANDLE_TOKEN_PATTERN.test(value) ? handleTokenHash(value) : null };
+}
+
 /**
- * The check on every use of a handle token: known, same principal, same audience (this server),
- * same session when the policy binds sessions, not revoked, not expired (whether or not the
- * sweeper has run), issued under a policy version still honoured, operation allowed. One query
- * reads the handle and the policy in force together. Any failure returns null after recording
- * the real reason; the caller answers exactly as for an unknown task.
+ * Judges a looked-up handle row (or its absence) for this use. Any failure returns null after
+ * recording the real reason; the caller answers exactly as for an unknown task.
  */
-export async function authorizeHandleUse(input: {
-  actor: TActor;
-  serverId: string;
-  sessionId: string;
-  token: unknown;
-  operation: THandleOperation;
-}): Promise<TUsableHandle | null> {
-  const token = typeof input.token === "string" ? input.token : "";
-  const deny = (cause: TDenialCause, row: TRow | null) =>
+export async function checkHandleRow(row: TRow | undefined, input: THandleUseInput, lookup: { token: string; hash: string | null }): Promise<TUsableHandle | null> {
+  const deny = (cause: TDenialCause, found: TRow | null) =>
     recordHandleDenial({
       actor: input.actor,
       serverId: input.serverId,
       operation: input.operation,
       cause,
-      handle: row?.id ? { id: row.id, accessor: row.accessor } : null,
-      token,
+      handle: found?.id ? { id: found.id, accessor: found.accessor } : null,
+      token: lookup.token,
     }).then(() => null);
-
-  const hash = handleTokenHash(token);
-  const rows = HANDLE_TOKEN_PATTERN.test(token)
-    ? await getPrisma().$queryRaw<TRow[]>`
-        SELECT h.id::text AS id, h.accessor, h.token_hash, h.principal_id::text AS principal_id, h.server_id::text AS server_id,
-               h.session_id::text AS session_id, h.policy_version, h.expires_at, h.revoked_at, h.status::text AS status,
-               h.status_message, h.effective_ttl_ms, h.upstream_task_id_enc,
-               p.require_session_binding, p.min_valid_version, p.allowed_operations, p.poll_audit_level::text AS poll_audit_level
-          FROM (SELECT * FROM handle_policy ORDER BY version DESC LIMIT 1) p
-          LEFT JOIN handle h ON h.token_hash = ${hash}`
-    : [];
-  const row = rows[0];
   // The unique index found the row by hash; the constant-time compare is belt and braces.
-  if (!row?.id || !safeEqual(row.token_hash, hash)) return deny("unknown", null);
+  if (!lookup.hash || !row?.id || !safeEqual(row.token_hash, lookup.hash)) return deny("unknown", null);
   const cause = denialCause(row, input, new Date());
   if (cause) return deny(cause, row);
   return {
@@ -104,4 +102,19 @@ export async function authorizeHandleUse(input: {
     expiresAt: row.expires_at,
     pollAuditEvery: row.poll_audit_level === "every_poll",
   };
+}
+
+/**
+ * The check on every use of a handle token: known, same principal, same audience (this server),
+ * same session when the policy binds sessions, not revoked, not expired (whether or not the
+ * sweeper has run), issued under a policy version still honoured, operation allowed. One query
+ * reads the handle and the policy in force together; nothing is cached, so a revocation applies
+ * to the very next call.
+ */
+export async function authorizeHandleUse(input: THandleUseInput): Promise<TUsableHandle | null> {
+  const lookup = tokenLookup(input.token);
+  const rows = lookup.hash
+    ? (await getPool().query<TRow>(`SELECT ${HANDLE_CHECK_COLUMNS} FROM ${CURRENT_POLICY_FROM} LEFT JOIN handle h ON h.token_hash = $1`, [lookup.hash])).rows
+    : [];
+  return checkHandleRow(rows[0], input, lookup);
 }

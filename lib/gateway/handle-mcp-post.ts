@@ -42,12 +42,17 @@ export async function handleMcpPost(request: Request, slug: string): Promise<Res
       if (request.headers.get(SESSION_HEADER)) throw new GatewayHttpError(400, RPC_ERROR.INVALID_REQUEST, "Invalid Request: initialize must not carry an Mcp-Session-Id.");
       return await initialize(actor, server, message.message, request.signal);
     }
-    const session = await resolveGatewaySession({ actor, server, sessionHeader: request.headers.get(SESSION_HEADER) });
-    const ctx: TGatewayContext = { actor, server, session, downstreamSessionId: request.headers.get(SESSION_HEADER)!.trim(), signal: request.signal };
+    const sessionHeader = request.headers.get(SESSION_HEADER);
+    const base = { actor, server, downstreamSessionId: sessionHeader?.trim() ?? "", signal: request.signal };
+    // Task operations resolve their session together with the handle, in one statement.
+    if (message.kind === "request" && TASK_OPERATIONS.has(message.message.method)) {
+      return await relayTaskCall(base, sessionHeader, message.message, message.message.method as TTaskOperation);
+    }
+    const session = await resolveGatewaySession({ actor, server, sessionHeader });
+    const ctx: TGatewayContext = { ...base, session };
 
     if (message.kind === "request") {
       const rpc = message.message;
-      if (TASK_OPERATIONS.has(rpc.method)) return await relayTaskCall(ctx, rpc, rpc.method as TTaskOperation);
       if (rpc.method === "tasks/list") return await answerTasksList(ctx, rpc);
       const checked = await translateRelatedTask(ctx, rpc);
       if (!checked) return jsonRpcHttpResponse(taskNotFound(rpc.id));

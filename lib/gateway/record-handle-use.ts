@@ -3,6 +3,7 @@ import { recordAuditEvent } from "@/lib/audit/record-audit-event";
 import { systemActor, type TActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
 import type { TTx } from "@/lib/db/types";
+import { bufferHandleUse } from "./handle-use-buffer";
 import { TERMINAL_STATUSES, type TUpstreamTask } from "./task-shape";
 import type { TUsableHandle } from "./authorize-handle-use";
 
@@ -44,7 +45,7 @@ export async function recordHandleUse(input: THandleUse): Promise<void> {
   };
 
   if (!transition && !violation && !auditUse) {
-    await touch(getPrisma()); // the plain poll: one statement, no transaction
+    bufferHandleUse(handle.id); // the plain poll: counted in memory, written in batches
     return;
   }
   await getPrisma().$transaction(async (tx) => {

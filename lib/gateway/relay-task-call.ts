@@ -1,6 +1,5 @@
 import "server-only";
 import type { TGatewayContext } from "./create-exchange";
-import { authorizeHandleUse } from "./authorize-handle-use";
 import { consumeTaskRateLimit } from "./consume-task-rate-limit";
 import { forwardToUpstream } from "./forward-to-upstream";
 import { jsonRpcHttpResponse, rpcError } from "./gateway-http";
@@ -9,6 +8,7 @@ import { recordAgentCancelOutcome, recordAgentCancelRequested, type TCancelOutco
 import { recordHandleUse } from "./record-handle-use";
 import { getMintingSession } from "./resolve-gateway-session";
 import { requestUpstream } from "./request-upstream";
+import { resolveTaskCall } from "./resolve-task-call";
 import { ZUpstreamTask, type TUpstreamTask } from "./task-shape";
 
 type TJson = Record<string, unknown>;
@@ -49,11 +49,16 @@ function cancelOutcome(message: TJson): TCancelOutcome {
  * upstream id, and the answer comes back with the token in its place; what the answer says about
  * the task is folded into the handle.
  */
-export async function relayTaskCall(ctx: TGatewayContext, request: TJsonRpcRequest, operation: TTaskOperation): Promise<Response> {
-  const limited = await refuseIfRateLimited(ctx, request, operation);
-  if (limited) return limited;
+export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sessionHeader: string | null, request: TJsonRpcRequest, operation: TTaskOperation): Promise<Response> {
   const params = request.params ?? {};
-  const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, token: params.taskId, operation });
+  // The rate-limit count (a write) and the one-statement check run side by side.
+  const [retryAfter, resolved] = await Promise.all([
+    consumeTaskRateLimit({ actor: base.actor, serverId: base.server.id, operation }),
+    resolveTaskCall({ ctx: base, sessionHeader, token: params.taskId, operation }),
+  ]);
+  if (retryAfter !== null) return rpcError(request.id, RPC_ERROR.RATE_LIMITED, `Rate limit exceeded for task operations; retry in ${retryAfter} s.`);
+  const { handle } = resolved;
+  let ctx: TGatewayContext = { ...base, session: resolved.session };
   if (!handle) return jsonRpcHttpResponse(taskNotFound(request.id));
   const token = params.taskId as string;
   // Unbound sessions (policy): the same agent may use the handle from another of its sessions,

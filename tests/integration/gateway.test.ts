@@ -10,6 +10,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { decryptSecret } from "@/lib/crypto/secrets";
 import { getPrisma } from "@/lib/db/client";
 import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "@/lib/gateway/handle-token";
+import { flushHandleUses } from "@/lib/gateway/handle-use-buffer";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { actorFor, createPrincipal } from "../factories/principals";
 import { setUpTestSecrets } from "./support/env";
@@ -99,6 +100,7 @@ describe("relaying to the demo upstream", () => {
     expect(JSON.stringify(result)).not.toContain(upstreamId);
     expect(result.content[0]).toMatchObject({ type: "text" });
 
+    await flushHandleUses(); // plain polls are counted in memory and written in batches
     const after = await getPrisma().handle.findUniqueOrThrow({ where: { id: handle.id } });
     expect(after.status).toBe("completed");
     expect(after.useCount).toBeGreaterThan(1);
