@@ -45,5 +45,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  // The MCP gateway (/mcp/…) is left out: it serves agents, not browsers (no page, no CSP to
+  // set), gives every call its request id itself, and is the hot path every poll takes.
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|mcp/).*)"],
 };
