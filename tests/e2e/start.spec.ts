@@ -68,7 +68,25 @@ test("npm start: demo sign-in works, Ctrl-C stops cleanly, the next start finds 
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(`http://127.0.0.1:${port}/handles`);
     await page.goto(`http://127.0.0.1:${port}/servers`);
-    await expect(page.getByRole("cell", { name: "/mcp/demo", exact: true })).toBeVisible();
+    await expect(page.getByRole("link", { name: "Demo upstream" })).toBeVisible();
+    await expect(page.getByText("/mcp/demo", { exact: true })).toBeVisible();
+
+    // The demo agent, as a newcomer runs it, through the real gateway route of the running console.
+    const agent = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      let output = "";
+      const proc = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/demo-agent.ts", "--url", `http://127.0.0.1:${port}`, "--credentials", path.join(dataDir, "demo-credentials.json")], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      proc.stdout!.on("data", (d) => (output += d));
+      proc.stderr!.on("data", (d) => (output += d));
+      proc.once("exit", (code) => resolve({ code, output }));
+    });
+    expect(agent.code, agent.output).toBe(0);
+    expect(agent.output).not.toMatch(/tht_[A-Za-z0-9_-]{43}/); // tokens only ever shortened
+    await page.goto(`http://127.0.0.1:${port}/handles`);
+    await expect(page.getByText("long_task").first()).toBeVisible();
 
     // The audit trail works on the embedded database too: sealed, signed and verifiable.
     await expect
