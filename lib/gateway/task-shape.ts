@@ -4,7 +4,6 @@ import { z } from "zod";
 
 export const TASK_STATUSES = ["working", "input_required", "completed", "failed", "cancelled"] as const;
 export type TTaskStatus = (typeof TASK_STATUSES)[number];
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["completed", "failed", "cancelled", "expired_upstream"]);
 
 export const ZUpstreamTask = z.looseObject({
   taskId: z.string().min(1).max(1024),
