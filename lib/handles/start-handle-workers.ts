@@ -1,12 +1,14 @@
 import "server-only";
 import { describeErrorForLog, log } from "@/lib/log";
+import { startStatusSyncWorker } from "./start-status-sync-worker";
 import { sweepExpiredHandles } from "./sweep-expired-handles";
 
 const SWEEP_INTERVAL_MS = 15_000;
 
-/** The handle background work of one process: the expiry sweeper. Returns a stop function. */
+/** The handle background work of one process: the expiry sweeper and the status-sync worker. Returns a stop function. */
 export function startHandleWorkers(): () => Promise<void> {
   let stopped = false;
+  const stopSync = startStatusSyncWorker();
   const loop = (async () => {
     while (!stopped) {
       let marked = 0;
@@ -21,6 +23,6 @@ export function startHandleWorkers(): () => Promise<void> {
   })();
   return async () => {
     stopped = true;
-    await loop;
+    await Promise.all([loop, stopSync()]);
   };
 }

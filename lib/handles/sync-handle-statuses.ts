@@ -1,0 +1,137 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { decryptSecret } from "@/lib/crypto/secrets";
+import { getPool, getPrisma } from "@/lib/db/client";
+import { upstreamTaskContext } from "@/lib/gateway/handle-token";
+import { requestUpstream } from "@/lib/gateway/request-upstream";
+import { upstreamSessionContext } from "@/lib/gateway/start-gateway-session";
+import { ZUpstreamTask } from "@/lib/gateway/task-shape";
+import { UpstreamError, type TUpstreamCall } from "@/lib/gateway/upstream";
+import { describeErrorForLog, log } from "@/lib/log";
+import { applyObservedStatus, type TObservedStatus } from "./apply-observed-status";
+
+/** How long a claimed handle stays the claimant's: a crashed worker's share is picked up after this. */
+export const POLL_LEASE_SECONDS = 30;
+const BATCH = 200;
+
+type TClaimed = {
+  id: string;
+  accessor: string;
+  status: string;
+  server_id: string;
+  session_id: string | null;
+  upstream_task_id_enc: string;
+  poll_interval_ms: number | null;
+  poll_failures: number;
+  slug: string;
+  url: string;
+  audience: string;
+  credentials_enc: string | null;
+  poll_min_ms: number;
+  poll_max_ms: number;
+  poll_concurrency: number;
+  upstream_session_enc: string | null;
+  protocol_version: string | null;
+};
+
+export type TSyncRound = { claimed: number; polled: number; transitions: number; failures: number };
+
+/**
+ * One round of the status-sync worker: claims live, non-terminal handles that are due (at
+ * enabled, unpaused servers), asks each upstream `tasks/get` on the handle's own upstream
+ * session, and folds the answer into the handle (transitions audited, actor `system`). Claiming
+ * pushes `next_poll_at` forward by a lease under FOR UPDATE SKIP LOCKED, so any number of worker
+ * processes share the work and none polls a handle another is polling; a crashed worker's claims
+ * come due again after the lease. The next poll honours the task's `pollInterval`, clamped to the
+ * server's minimum and maximum, with ±10 % jitter; failures back off exponentially up to the
+ * maximum. An upstream that no longer knows the task marks the handle `expired_upstream`.
+ */
+export async function syncHandleStatuses(options: { limit?: number } = {}): Promise<TSyncRound> {
+  const { rows: claimed } = await getPool().query<TClaimed>(
+    `UPDATE handle h SET next_poll_at = now() + make_interval(secs => $2)
+       FROM mcp_server s, gateway_session g
+      WHERE h.id IN (SELECT h2.id FROM handle h2 JOIN mcp_server s2 ON s2.id = h2.server_id
+                      WHERE h2.status IN ('working', 'input_required') AND h2.revoked_at IS NULL AND h2.expires_at > now()
+                        AND (h2.next_poll_at IS NULL OR h2.next_poll_at <= now())
+                        AND s2.enabled AND s2.removed_at IS NULL AND NOT s2.polling_paused
+                      ORDER BY h2.next_poll_at NULLS FIRST
+                      LIMIT $1
+                      FOR UPDATE OF h2 SKIP LOCKED)
+        AND s.id = h.server_id AND g.id = h.session_id
+    RETURNING h.id::text AS id, h.accessor, h.status::text AS status, h.server_id::text AS server_id, h.session_id::text AS session_id,
+              h.upstream_task_id_enc, h.poll_interval_ms, h.poll_failures, s.slug, s.url, s.audience, s.credentials_enc,
+              s.poll_min_ms, s.poll_max_ms, s.poll_concurrency, g.upstream_session_enc, g.protocol_version`,
+    [options.limit ?? BATCH, POLL_LEASE_SECONDS],
+  );
+  const round: TSyncRound = { claimed: claimed.length, polled: 0, transitions: 0, failures: 0 };
+  const byServer = new Map<string, TClaimed[]>();
+  for (const h of claimed) byServer.set(h.server_id, [...(byServer.get(h.server_id) ?? []), h]);
+
+  await Promise.all(
+    [...byServer.values()].map(async (handles) => {
+      const queue = [...handles];
+      const lanes = Math.max(1, Math.min(handles[0]!.poll_concurrency, queue.length));
+      await Promise.all(
+        Array.from({ length: lanes }, async () => {
+          for (let h = queue.shift(); h; h = queue.shift()) {
+            const outcome = await pollOne(h);
+            round.polled++;
+            if (outcome === "transition") round.transitions++;
+            if (outcome === "failed") round.failures++;
+          }
+        }),
+      );
+    }),
+  );
+  return round;
+}
+
+function nextDelayMs(h: TClaimed, pollInterval: number | null, failures: number): number {
+  const base = failures > 0 ? h.poll_min_ms * 2 ** Math.min(failures, 16) : (pollInterval ?? h.poll_interval_ms ?? h.poll_min_ms);
+  const clamped = Math.min(Math.max(base, h.poll_min_ms), h.poll_max_ms);
+  return Math.round(clamped * (0.9 + Math.random() * 0.2));
+}
+
+async function pollOne(h: TClaimed): Promise<"transition" | "unchanged" | "failed"> {
+  const requestId = `sync-${randomUUID()}`;
+  const call: TUpstreamCall = {
+    server: { id: h.server_id, slug: h.slug, url: h.url, audience: h.audience, credentialsEnc: h.credentials_enc },
+    sessionId: h.upstream_session_enc && h.session_id ? decryptSecret(h.upstream_session_enc, upstreamSessionContext(h.session_id)) : null,
+    protocolVersion: h.protocol_version,
+  };
+  let observed: TObservedStatus | null = null;
+  try {
+    const answer = await requestUpstream(call, "tasks/get", { taskId: decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)) });
+    if ("result" in answer) {
+      const task = ZUpstreamTask.safeParse(answer.result);
+      if (task.success) observed = task.data;
+      else log.warn({ requestId, accessor: h.accessor }, "Upstream answered tasks/get with something that is not a task");
+    } else if (answer.error.code === -32602) {
+      observed = { status: "expired_upstream", statusMessage: "The upstream server no longer knows this task." };
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError && err.status === 404 && call.sessionId) {
+      // Streamable HTTP: 404 on a session id means the upstream ended that session (a restart,
+      // an idle reaper); the tasks that lived in it cannot be reached again.
+      observed = { status: "expired_upstream", statusMessage: "The upstream server no longer knows the session this task ran in." };
+    } else if (!(err instanceof UpstreamError)) {
+      log.error({ requestId, err: describeErrorForLog(err) }, "Status poll failed");
+    }
+  }
+  if (!observed) {
+    await getPool().query(
+      `UPDATE handle SET poll_failures = poll_failures + 1, next_poll_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::uuid`,
+      [h.id, nextDelayMs(h, null, h.poll_failures + 1)],
+    );
+    return "failed";
+  }
+  const outcome = await getPrisma().$transaction(async (tx) => {
+    const result = await applyObservedStatus(tx, { handle: h, observed, source: "poller", requestId, countUse: false });
+    await tx.$executeRaw`
+      UPDATE handle SET last_polled_at = now(), poll_failures = 0,
+             next_poll_at = now() + make_interval(secs => ${nextDelayMs(h, observed.pollInterval ?? null, 0)}::double precision / 1000)
+       WHERE id = ${h.id}::uuid`;
+    return result;
+  });
+  return outcome === "transition" ? "transition" : "unchanged";
+}

@@ -1,0 +1,114 @@
+// The status-sync worker against real upstreams: handle statuses follow the upstream tasks with no
+// agent polling, transitions are audited by the system, two workers share the work without
+// polling a handle twice, an upstream that goes away backs the handle off, and a task the
+// upstream forgot becomes `expired_upstream`.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemActor } from "@/lib/auth/actor";
+import { getPrisma } from "@/lib/db/client";
+import { handleTokenHash } from "@/lib/gateway/handle-token";
+import { syncHandleStatuses } from "@/lib/handles/sync-handle-statuses";
+import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
+import { actorFor, createPrincipal } from "../factories/principals";
+import { setUpTestSecrets } from "./support/env";
+import { connectAgent, createAgent, createTask, registerServer, startDemoServer, type TAgent, type TConnectedAgent } from "./support/gateway";
+import { setUpOwnDatabase } from "./support/own-database";
+
+setUpOwnDatabase();
+setUpTestSecrets();
+
+let demo: Awaited<ReturnType<typeof startDemoServer>>;
+let server: { id: string; slug: string };
+let agent: TAgent;
+const open: TConnectedAgent[] = [];
+
+async function handleFor(token: string) {
+  return getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(token) } });
+}
+
+/** Runs sync rounds (making every handle due first) until `done` holds. */
+async function syncUntil(done: () => Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("the handle never reached the expected state");
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null } });
+    await syncHandleStatuses();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  await ensureDefaultPolicy(getPrisma(), systemActor("test", `sync-test-${randomUUID()}`));
+  demo = await startDemoServer();
+  server = await registerServer({ url: demo.url, bearerToken: demo.bearerToken });
+  agent = await createAgent(actorFor(await createPrincipal(getPrisma(), { role: "admin" })));
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.allSettled(open.map((c) => c.client.close()));
+  await demo?.close();
+});
+
+describe("status sync", () => {
+  it("follows working → completed and working → failed without the agent polling, audited as the system", async () => {
+    const connected = await connectAgent(agent, server.slug);
+    open.push(connected);
+    const ok = await createTask(connected.client, "long_task", { seconds: 0.5 });
+    const bad = await createTask(connected.client, "failing_task", { seconds: 0.5 });
+    await syncUntil(async () => (await handleFor(ok.taskId)).status === "completed" && (await handleFor(bad.taskId)).status === "failed");
+    const handle = await handleFor(ok.taskId);
+    expect(handle.lastPolledAt).not.toBeNull();
+    expect(handle.useCount).toBe(0); // polls by Tether are not uses by the agent
+    const events = await getPrisma().auditEvent.findMany({ where: { targetId: handle.id, action: "handle.status_changed" } });
+    expect(events.at(-1)).toMatchObject({ actorType: "system", payload: expect.objectContaining({ to: "completed", source: "poller" }) });
+  });
+
+  it("records input_required while the task waits for its requestor", async () => {
+    const connected = await connectAgent(agent, server.slug, () => ({ action: "decline" }));
+    open.push(connected);
+    const task = await createTask(connected.client, "input_task", { question: "Proceed?" });
+    await syncUntil(async () => (await handleFor(task.taskId)).status === "input_required");
+    expect((await handleFor(task.taskId)).statusMessage).toBe("waiting for an answer to: Proceed?");
+  });
+
+  it("lets two workers share the due handles without polling one twice", async () => {
+    const connected = await connectAgent(agent, server.slug);
+    open.push(connected);
+    for (let i = 0; i < 30; i++) await createTask(connected.client, "long_task", { seconds: 60 });
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null } });
+    const [a, b] = await Promise.all([syncHandleStatuses({ limit: 20 }), syncHandleStatuses({ limit: 20 })]);
+    const live = await getPrisma().handle.count({ where: { serverId: server.id, status: { in: ["working", "input_required"] }, revokedAt: null } });
+    expect(a.claimed + b.claimed).toBe(Math.min(40, live));
+    // A claimed handle is not due again until its next poll: a third round right away finds only the rest.
+    const c = await syncHandleStatuses({ limit: 100 });
+    expect(a.claimed + b.claimed + c.claimed).toBe(live);
+  }, 30_000);
+
+  it("backs off while the upstream is down, and marks a task the upstream forgot as expired upstream", async () => {
+    const connected = await connectAgent(agent, server.slug);
+    open.push(connected);
+    const task = await createTask(connected.client, "long_task", { seconds: 60 });
+    await demo.close();
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null } });
+    await syncHandleStatuses({ limit: 500 });
+    const down = await handleFor(task.taskId);
+    expect(down.status).toBe("working");
+    expect(down.pollFailures).toBe(1);
+    expect(down.nextPollAt!.getTime()).toBeGreaterThan(Date.now());
+
+    // The upstream comes back empty (a restart): it no longer knows the task.
+    demo = await startDemoServer();
+    const { encryptSecret } = await import("@/lib/crypto/secrets");
+    const { serverCredentialsContext } = await import("@/lib/gateway/upstream");
+    await getPrisma().mcpServer.update({
+      where: { id: server.id },
+      data: { url: demo.url, credentialsEnc: encryptSecret(JSON.stringify({ type: "bearer", token: demo.bearerToken }), serverCredentialsContext(server.slug)) },
+    });
+    await syncUntil(async () => (await handleFor(task.taskId)).status !== "working");
+    const gone = await handleFor(task.taskId);
+    // A restarted SDK upstream forgets the session too (HTTP 404 for it): the task is gone.
+    expect(gone).toMatchObject({ status: "expired_upstream", pollFailures: 0 });
+    const event = await getPrisma().auditEvent.findFirst({ where: { targetId: gone.id, action: "handle.status_changed" }, orderBy: { seq: "desc" } });
+    expect(event?.payload).toMatchObject({ from: "working", to: "expired_upstream", source: "poller" });
+  }, 30_000);
+});
