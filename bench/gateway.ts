@@ -41,7 +41,8 @@ import { createTestDatabase, dropTestDatabase, type TTestDatabase } from "@/lib/
 import { resetEnvCache } from "@/lib/env";
 import { serverCredentialsContext } from "@/lib/gateway/upstream";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
-import { createTask, getStatus, getTask, keepAliveAgent, openSession, type TMcpEndpoint, type TMcpSession } from "./support/mcp-http";
+import { createTask, getStatus, getTask as getRawTask, keepAliveAgent, openSession, type TMcpEndpoint, type TMcpSession } from "./support/mcp-http";
+import { closeSdkClients, createSdkTask, getSdkTask, openSdkClient } from "./support/mcp-sdk";
 import { ensureProductionBuild, startBareProxy, startNextServer, startUpstreamProcess, type TNextServer, type TUpstreamProcess, type TUrlProcess } from "./support/next-server";
 import { cpuMeter, loadAverage, processTree, type TProcessTimes } from "./support/process-cpu";
 import { profileInProcess, summarizeCpuProfile } from "./support/gateway-profile";
@@ -63,6 +64,7 @@ const { values: flags } = parseArgs({
     profile: { type: "boolean", default: false },
     "no-profile": { type: "boolean", default: false },
     "profile-only": { type: "boolean", default: false },
+    client: { type: "string", default: "raw" },
   },
 });
 const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
@@ -76,6 +78,8 @@ const LATENCY_SECONDS = num(flags["latency-seconds"], QUICK ? 5 : 5);
 const RPS = num(flags.rps, 100);
 const HANDLES = num(flags.handles, 100_000);
 const ONE_PRINCIPAL = flags["one-principal"];
+/** sdk: agents are official MCP SDK clients (what agents are); raw: bare keep-alive HTTP (the cheapest possible client). */
+const CLIENT = flags.client === "raw" ? "raw" : "sdk";
 const WARM_UP_SECONDS = QUICK ? 2 : 4;
 const PROFILE_ONLY = flags["profile-only"];
 const PROFILE_CALLS = QUICK ? 150 : 250;
@@ -173,6 +177,14 @@ async function openAgents(endpoints: TMcpEndpoint[]): Promise<{ sessions: TMcpSe
     Array.from({ length: 4 }, async () => {
       for (let i = next++; i < endpoints.length; i = next++) {
         const endpoint = endpoints[i]!;
+        if (CLIENT === "sdk") {
+          const sdk = await openSdkClient(endpoint);
+          const t0 = performance.now();
+          const taskId = await createSdkTask(sdk, "long_task", { seconds: 3600, label: `bench ${i}` }, TASK_TTL_MS);
+          mintMs.push(performance.now() - t0);
+          sessions[i] = { endpoint, sessionId: "", protocolVersion: "", taskId, sdk };
+          continue;
+        }
         const session = await openSession(endpoint);
         const t0 = performance.now();
         const taskId = await createTask(endpoint, session, "long_task", { seconds: 3600, label: `bench ${i}` }, TASK_TTL_MS);
@@ -222,6 +234,9 @@ function errorBudget(requests: number, errors: number, firstError: unknown, mode
 }
 
 /** Closed loop: every agent polls again as soon as its answer is read. */
+/** One poll, by whichever client the agents are. */
+const getTask = (session: TMcpSession) => (session.sdk ? getSdkTask(session as TMcpSession & { sdk: NonNullable<TMcpSession["sdk"]> }) : getRawTask(session));
+
 async function pollFlatOut(sessions: TMcpSession[], seconds: number, measure: TMeasure, mode: TMode) {
   const t0 = performance.now();
   const from = t0 + RUN_WARM_IN_MS;
@@ -328,6 +343,7 @@ async function run(world: TWorld, mode: TMode, kind: "throughput" | "latency", s
     const result = kind === "throughput" ? await pollFlatOut(sessions, seconds, measure, mode) : await pollAtRate(sessions, RPS, seconds, measure, mode);
     return { mode, ...result, mintMs, load };
   } finally {
+    await closeSdkClients();
     await proxy?.stop();
     await upstream.stop();
     await disableServer(slug);
@@ -621,7 +637,7 @@ async function main() {
     for (const [what, target, measured, ok] of table) console.log(`| ${what} | ${target || "—"} | ${measured}${ok === undefined ? "" : ok ? " ✓" : " ✗"} |`);
   }
   console.log(
-    `\nWhole bench: ${fmt((performance.now() - started) / 1000)} s; load average at the end ${loadAverage()}; agents: ${ONE_PRINCIPAL ? "one service account" : `${AGENTS} service accounts`}, raw HTTP (node:http, keep-alive).`,
+    `\nWhole bench: ${fmt((performance.now() - started) / 1000)} s; load average at the end ${loadAverage()}; agents: ${ONE_PRINCIPAL ? "one service account" : `${AGENTS} service accounts`}, ${CLIENT === "sdk" ? "official MCP SDK clients (Client + StreamableHTTPClientTransport)" : "raw HTTP (node:http, keep-alive)"}.`,
   );
   if (table.some((r) => r[3] === false)) process.exitCode = 1;
 }

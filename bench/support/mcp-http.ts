@@ -19,6 +19,8 @@ export type TMcpSession = {
   protocolVersion: string;
   /** The task this agent polls: a gateway token (`tht_…`) or the upstream's own id. */
   taskId: string;
+  /** Set when the agent is an official SDK client (bench --client sdk) rather than bare HTTP. */
+  sdk?: import("@modelcontextprotocol/sdk/client/index.js").Client;
 };
 
 export type TMcpAnswer = { status: number; sessionId: string | null; messages: TJson[] };
