@@ -87,6 +87,8 @@ export const ZEnv = z.object({
   TETHER_SERVER_HEALTH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   /** How long a connection check (on save, and each health check) waits for the upstream. */
   TETHER_SERVER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Bearer token a Prometheus scraper presents at /api/metrics (unset: only signed-in admins and auditors, or their API keys). */
+  TETHER_METRICS_TOKEN: ZSecret("TETHER_METRICS_TOKEN").optional(),
   /** Start the bundled demo upstream MCP server in embedded mode. */
   TETHER_DEMO_UPSTREAM_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
 });

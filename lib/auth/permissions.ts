@@ -21,6 +21,8 @@ export const PERMISSIONS = [
   "users.manage",
   "keys.manage",
   "policy.manage",
+  // Prometheus metrics at /api/metrics (operational counts, no secrets, no per-handle data).
+  "metrics.read",
 ] as const;
 export type TPermission = (typeof PERMISSIONS)[number];
 
@@ -43,6 +45,7 @@ const MATRIX: Record<TRole, ReadonlySet<TPermission>> = {
     "reports.read",
     "reports.generate",
     "servers.read",
+    "metrics.read",
   ]),
   viewer: new Set<TPermission>(["handles.read", "servers.read"]),
 };

@@ -4,6 +4,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { incrementRateLimit } from "@/lib/auth/consume-rate-limit";
 import { getPrisma } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
+import { metrics } from "@/lib/metrics/registry";
 
 /**
  * Counts one `tasks/*` call against the principal's per-minute budget (shared by every gateway
@@ -15,6 +16,7 @@ export async function consumeTaskRateLimit(input: { actor: TActor; serverId: str
   const db = getPrisma();
   const state = await incrementRateLimit(db, `gw-tasks:${input.actor.id}`, 60);
   if (state.count <= limit) return null;
+  metrics().handleDenials.inc({ cause: "rate_limited" });
   if (state.count === limit + 1) {
     await db.$transaction((tx) =>
       recordAuditEvent(tx, {

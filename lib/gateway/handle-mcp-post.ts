@@ -1,6 +1,7 @@
 import "server-only";
 import type { TActor } from "@/lib/auth/actor";
 import { requestMetaFrom } from "@/lib/http/request-meta";
+import { methodLabel, metrics } from "@/lib/metrics/registry";
 import type { Prisma } from "@/lib/db/generated/client";
 import { authenticateGatewayCall } from "./authenticate-gateway-call";
 import { authorizeHandleUse } from "./authorize-handle-use";
@@ -37,6 +38,7 @@ export async function handleMcpPost(request: Request, slug: string): Promise<Res
     const value = parseJsonBody(await readBodyWithLimit(request));
     const message = classifyMessage(value);
     if (!message) throw new GatewayHttpError(400, RPC_ERROR.INVALID_REQUEST, `Invalid Request: ${describeInvalidMessage(value)}`);
+    metrics().gatewayRequests.inc({ method: message.kind === "request" || message.kind === "notification" ? methodLabel(message.message.method) : "response" });
 
     if (message.kind === "request" && message.message.method === "initialize") {
       if (request.headers.get(SESSION_HEADER)) throw new GatewayHttpError(400, RPC_ERROR.INVALID_REQUEST, "Invalid Request: initialize must not carry an Mcp-Session-Id.");

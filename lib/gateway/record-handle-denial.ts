@@ -6,6 +6,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { incrementRateLimit } from "@/lib/auth/consume-rate-limit";
 import { getPrisma } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
+import { metrics } from "@/lib/metrics/registry";
 
 export type TDenialCause = TAuditPayload<"handle.denied">["cause"];
 
@@ -26,6 +27,7 @@ export async function recordHandleDenial(input: {
 }): Promise<void> {
   const { actor, handle } = input;
   const threshold = getEnv().TETHER_GATEWAY_ENUMERATION_THRESHOLD;
+  metrics().handleDenials.inc({ cause: input.cause });
   await getPrisma().$transaction(async (tx) => {
     await recordAuditEvent(tx, {
       actor,

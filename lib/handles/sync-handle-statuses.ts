@@ -8,6 +8,7 @@ import { upstreamSessionContext } from "@/lib/gateway/start-gateway-session";
 import { ZUpstreamTask } from "@/lib/gateway/task-shape";
 import { UpstreamError, type TUpstreamCall } from "@/lib/gateway/upstream";
 import { describeErrorForLog, log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/registry";
 import { applyObservedStatus, type TObservedStatus } from "./apply-observed-status";
 
 /** How long a claimed handle stays the claimant's: a crashed worker's share is picked up after this. */
@@ -75,6 +76,7 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
         Array.from({ length: lanes }, async () => {
           for (let h = queue.shift(); h; h = queue.shift()) {
             const outcome = await pollOne(h);
+            metrics().statusPolls.inc({ outcome });
             round.polled++;
             if (outcome === "transition") round.transitions++;
             if (outcome === "failed") round.failures++;

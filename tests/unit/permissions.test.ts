@@ -10,7 +10,7 @@ const EXPECTED: Record<TRole, TPermission[]> = {
   admin: [...PERMISSIONS],
   reviewer: ["handles.read", "handles.revoke", "handles.cancel", "handles.bulk_revoke", "reports.read", "servers.read"],
   support: ["handles.read", "handles.cancel", "servers.read"],
-  auditor: ["handles.read", "audit.read", "audit.export", "reports.read", "reports.generate", "servers.read"],
+  auditor: ["handles.read", "audit.read", "audit.export", "reports.read", "reports.generate", "servers.read", "metrics.read"],
   viewer: ["handles.read", "servers.read"],
 };
 
