@@ -1,21 +1,34 @@
 "use client";
 
 import { useState, useTransition } from "react";
-import { removeServerAction, setServerEnabledAction, updateServerAction } from "@/app/(console)/admin/servers/actions";
+import { removeServerAction, setServerEnabledAction, setServerPollingAction, updateServerAction } from "@/app/(console)/admin/servers/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import type { TActionResult } from "@/lib/http/action-result";
 import { ServerForm, type TEditableServer } from "./server-form";
 
-type TPanel = "none" | "edit" | "disable" | "remove";
+type TPanel = "none" | "edit" | "disable" | "polling" | "remove";
 
 const INPUT = "block w-full rounded-control border border-border bg-surface px-2.5 py-1.5 text-sm aria-[invalid=true]:border-danger";
 
 /**
  * The admin's controls for one server: edit, re-check, enable or disable (a reason to disable),
- * and remove (a reason, and a decision about its live handles when it has any).
+ * pause or resume status polling (a reason), and remove (a reason, and a decision about its live
+ * handles when it has any).
  */
-export function ServerManagePanel({ server, enabled, liveHandles, audienceBase }: { server: TEditableServer; enabled: boolean; liveHandles: number; audienceBase: string }) {
+export function ServerManagePanel({
+  server,
+  enabled,
+  pollingPaused,
+  liveHandles,
+  audienceBase,
+}: {
+  server: TEditableServer;
+  enabled: boolean;
+  pollingPaused: boolean;
+  liveHandles: number;
+  audienceBase: string;
+}) {
   const [panel, setPanel] = useState<TPanel>("none");
   const [reason, setReason] = useState("");
   const [handling, setHandling] = useState<"" | "revoke_all" | "keep_orphans">("");
@@ -85,6 +98,9 @@ export function ServerManagePanel({ server, enabled, liveHandles, audienceBase }
             {pending ? "Checking…" : "Enable"}
           </Button>
         )}
+        <Button type="button" variant="secondary" className="h-8 px-2.5" aria-expanded={panel === "polling"} onClick={() => open("polling")} aria-label={`${pollingPaused ? "Resume" : "Pause"} polling of ${server.name}`}>
+          {pollingPaused ? "Resume polling" : "Pause polling"}
+        </Button>
         <Button type="button" variant="danger" className="h-8 px-2.5" aria-expanded={panel === "remove"} onClick={() => open("remove")} aria-label={`Remove ${server.name}`}>
           Remove
         </Button>
@@ -134,6 +150,34 @@ export function ServerManagePanel({ server, enabled, liveHandles, audienceBase }
               Confirm disable
             </Button>
             <Button type="button" variant="ghost" className="h-8 px-2.5" onClick={() => open("disable")}>
+              Cancel
+            </Button>
+          </div>
+          {result && !result.ok && !errors.reason ? <p className="text-xs text-danger">{result.error}</p> : null}
+        </form>
+      ) : null}
+
+      {panel === "polling" ? (
+        <form
+          noValidate
+          aria-label={`${pollingPaused ? "Resume" : "Pause"} polling of ${server.name}`}
+          className="max-w-lg space-y-2 rounded-control border border-border p-3"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(() => setServerPollingAction({ serverId: server.id, paused: !pollingPaused, reason }), pollingPaused ? "Polling resumed." : "Polling paused.");
+          }}
+        >
+          <p className="text-sm text-fg-muted">
+            {pollingPaused
+              ? "Tether polls this server's live tasks for their status again."
+              : "Tether stops polling this server's live tasks; the gateway keeps serving it, and statuses change only when agents poll."}
+          </p>
+          <ReasonField id={`${ids.reason}-polling`} value={reason} error={errors.reason} onChange={setReason} />
+          <div className="flex gap-2">
+            <Button type="submit" className="h-8 px-2.5" disabled={pending}>
+              {pollingPaused ? "Resume polling" : "Pause polling"}
+            </Button>
+            <Button type="button" variant="ghost" className="h-8 px-2.5" onClick={() => open("polling")}>
               Cancel
             </Button>
           </div>

@@ -42,6 +42,9 @@ export const AUDIT_PAYLOADS = {
     handling: z.enum(["revoke_all", "keep_orphans"]),
     revokedHandles: z.number().int(),
   }),
+  // The status-sync worker stops or resumes polling this server (the gateway keeps serving it).
+  "server.polling_paused": z.object({ slug: z.string() }),
+  "server.polling_resumed": z.object({ slug: z.string() }),
   // A health check moved the server to another status (actor system).
   "server.health_changed": z.object({
     slug: z.string(),

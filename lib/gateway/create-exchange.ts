@@ -1,5 +1,6 @@
 import "server-only";
 import type { TActor } from "@/lib/auth/actor";
+import { requestEarlyPoll } from "@/lib/handles/request-early-poll";
 import { findHandleByUpstreamId } from "./find-handle-by-upstream-id";
 import type { TJsonRpcId } from "./jsonrpc";
 import { recordUpstreamError } from "./record-upstream-error";
@@ -39,10 +40,12 @@ export function createExchange(
 ): TExchange {
   const known = options.known ?? new Map<string, string | null>();
 
+  const handleIds = new Map<string, string>();
   const tokenFor = async (upstreamTaskId: string): Promise<string | null> => {
     if (known.has(upstreamTaskId)) return known.get(upstreamTaskId) ?? null;
     const found = await findHandleByUpstreamId({ serverId: ctx.server.id, principalId: ctx.actor.id, sessionId: ctx.session.id, upstreamTaskId });
     known.set(upstreamTaskId, found?.token ?? null);
+    if (found) handleIds.set(upstreamTaskId, found.id);
     return found?.token ?? null;
   };
 
@@ -52,6 +55,10 @@ export function createExchange(
       const params = isObject(message.params) ? message.params : {};
       const token = typeof params.taskId === "string" ? await tokenFor(params.taskId) : null;
       if (!token) return null; // a task the caller holds no handle for: not theirs to hear about
+      // A hint, never trusted as the status itself (spec: requestors must not rely on these):
+      // the status-sync worker polls this handle at its next round.
+      const handleId = handleIds.get(params.taskId as string);
+      if (handleId) await requestEarlyPoll(handleId);
       out = { ...message, params: { ...params, taskId: token } };
     }
     const related = relatedTaskId(out);

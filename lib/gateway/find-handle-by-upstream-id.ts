@@ -8,7 +8,7 @@ import { handleTokenContext, upstreamTaskIdHash } from "./handle-token";
  * on the caller's session, or null. Never another principal's or another session's handle:
  * those messages are dropped or stripped instead of translated.
  */
-export async function findHandleByUpstreamId(input: { serverId: string; principalId: string; sessionId: string; upstreamTaskId: string }): Promise<{ token: string; effectiveTtlMs: number } | null> {
+export async function findHandleByUpstreamId(input: { serverId: string; principalId: string; sessionId: string; upstreamTaskId: string }): Promise<{ id: string; token: string; effectiveTtlMs: number } | null> {
   const rows = await getPrisma().$queryRaw<Array<{ id: string; token_enc: string; effective_ttl_ms: number }>>`
     SELECT id::text AS id, token_enc, effective_ttl_ms FROM handle
      WHERE server_id = ${input.serverId}::uuid AND upstream_task_id_hash = ${upstreamTaskIdHash(input.serverId, input.upstreamTaskId)}
@@ -16,5 +16,5 @@ export async function findHandleByUpstreamId(input: { serverId: string; principa
        AND revoked_at IS NULL AND expires_at > now()
      LIMIT 1`;
   const row = rows[0];
-  return row ? { token: decryptSecret(row.token_enc, handleTokenContext(row.id)), effectiveTtlMs: row.effective_ttl_ms } : null;
+  return row ? { id: row.id, token: decryptSecret(row.token_enc, handleTokenContext(row.id)), effectiveTtlMs: row.effective_ttl_ms } : null;
 }

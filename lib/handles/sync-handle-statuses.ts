@@ -41,19 +41,21 @@ export type TSyncRound = { claimed: number; polled: number; transitions: number;
  * One round of the status-sync worker: claims live, non-terminal handles that are due (at
  * enabled, unpaused servers), asks each upstream `tasks/get` on the handle's own upstream
  * session, and folds the answer into the handle (transitions audited, actor `system`). Claiming
- * pushes `next_poll_at` forward by a lease under FOR UPDATE SKIP LOCKED, so any number of worker
+ * sets a lease (`poll_lease_until`) under FOR UPDATE SKIP LOCKED, so any number of worker
  * processes share the work and none polls a handle another is polling; a crashed worker's claims
  * come due again after the lease. The next poll honours the task's `pollInterval`, clamped to the
  * server's minimum and maximum, with ±10 % jitter; failures back off exponentially up to the
- * maximum. An upstream that no longer knows the task marks the handle `expired_upstream`.
+ * maximum. An upstream that no longer knows the task marks the handle `expired_upstream`. The
+ * lease is its own column, so an early-poll hint (next_poll_at = now) never cuts a claim short.
  */
 export async function syncHandleStatuses(options: { limit?: number } = {}): Promise<TSyncRound> {
   const { rows: claimed } = await getPool().query<TClaimed>(
-    `UPDATE handle h SET next_poll_at = now() + make_interval(secs => $2)
+    `UPDATE handle h SET poll_lease_until = now() + make_interval(secs => $2)
        FROM mcp_server s, gateway_session g
       WHERE h.id IN (SELECT h2.id FROM handle h2 JOIN mcp_server s2 ON s2.id = h2.server_id
                       WHERE h2.status IN ('working', 'input_required') AND h2.revoked_at IS NULL AND h2.expires_at > now()
                         AND (h2.next_poll_at IS NULL OR h2.next_poll_at <= now())
+                        AND (h2.poll_lease_until IS NULL OR h2.poll_lease_until <= now())
                         AND s2.enabled AND s2.removed_at IS NULL AND NOT s2.polling_paused
                       ORDER BY h2.next_poll_at NULLS FIRST
                       LIMIT $1
@@ -122,7 +124,8 @@ async function pollOne(h: TClaimed): Promise<"transition" | "unchanged" | "faile
   }
   if (!observed) {
     await getPool().query(
-      `UPDATE handle SET poll_failures = poll_failures + 1, next_poll_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::uuid`,
+      `UPDATE handle SET poll_failures = poll_failures + 1, poll_lease_until = NULL,
+              next_poll_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::uuid`,
       [h.id, nextDelayMs(h, null, h.poll_failures + 1)],
     );
     return "failed";
@@ -130,7 +133,7 @@ async function pollOne(h: TClaimed): Promise<"transition" | "unchanged" | "faile
   const outcome = await getPrisma().$transaction(async (tx) => {
     const result = await applyObservedStatus(tx, { handle: h, observed, source: "poller", requestId, countUse: false });
     await tx.$executeRaw`
-      UPDATE handle SET last_polled_at = now(), poll_failures = 0,
+      UPDATE handle SET last_polled_at = now(), poll_failures = 0, poll_lease_until = NULL,
              next_poll_at = now() + make_interval(secs => ${nextDelayMs(h, observed.pollInterval ?? null, 0)}::double precision / 1000)
        WHERE id = ${h.id}::uuid`;
     return result;

@@ -192,6 +192,12 @@ export const ZSetServerEnabledInput = z
   })
   .refine((v) => v.enabled || v.reason !== undefined, { message: "Give a reason (at least 3 characters).", path: ["reason"] });
 
+export const ZSetServerPollingInput = z.object({
+  serverId: ZServerId,
+  paused: z.boolean({ message: "Say whether to pause or resume polling." }),
+  reason: ZReason,
+});
+
 export const ZRemoveServerInput = z.object({
   serverId: ZServerId,
   /** Required when the server has live handles: revoke them all, or keep them as orphans. */

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
 import { handleTokenHash } from "@/lib/gateway/handle-token";
+import { requestEarlyPoll } from "@/lib/handles/request-early-poll";
 import { syncHandleStatuses } from "@/lib/handles/sync-handle-statuses";
+import { setServerPolling } from "@/lib/servers/set-server-polling";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { actorFor, createPrincipal } from "../factories/principals";
 import { setUpTestSecrets } from "./support/env";
@@ -31,7 +33,7 @@ async function syncUntil(done: () => Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error("the handle never reached the expected state");
-    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null } });
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null, pollLeaseUntil: null } });
     await syncHandleStatuses();
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -75,26 +77,62 @@ describe("status sync", () => {
     const connected = await connectAgent(agent, server.slug);
     open.push(connected);
     for (let i = 0; i < 30; i++) await createTask(connected.client, "long_task", { seconds: 60 });
-    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null } });
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null, pollLeaseUntil: null } });
     const [a, b] = await Promise.all([syncHandleStatuses({ limit: 20 }), syncHandleStatuses({ limit: 20 })]);
     const live = await getPrisma().handle.count({ where: { serverId: server.id, status: { in: ["working", "input_required"] }, revokedAt: null } });
     expect(a.claimed + b.claimed).toBe(Math.min(40, live));
-    // A claimed handle is not due again until its next poll: a third round right away finds only the rest.
+    // A claimed handle is leased until its poll is recorded: a third round right away finds only the rest.
     const c = await syncHandleStatuses({ limit: 100 });
     expect(a.claimed + b.claimed + c.claimed).toBe(live);
   }, 30_000);
+
+  it("polls early on an upstream status hint, but never alongside a poll in flight", async () => {
+    const connected = await connectAgent(agent, server.slug);
+    open.push(connected);
+    const task = await createTask(connected.client, "long_task", { seconds: 60 });
+    const handle = await handleFor(task.taskId);
+    const later = new Date(Date.now() + 60_000);
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: later, pollLeaseUntil: null } });
+    await requestEarlyPoll(handle.id);
+    expect((await handleFor(task.taskId)).nextPollAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    // Held by a worker (leased): the hint moves the next poll, not the lease, so nobody else claims it.
+    await getPrisma().handle.update({ where: { id: handle.id }, data: { pollLeaseUntil: later, nextPollAt: later } });
+    await requestEarlyPoll(handle.id);
+    expect((await syncHandleStatuses({ limit: 500 })).claimed).toBe(0);
+    await getPrisma().handle.update({ where: { id: handle.id }, data: { pollLeaseUntil: null } });
+    expect((await syncHandleStatuses({ limit: 500 })).claimed).toBe(1);
+  });
+
+  it("skips a server whose polling an admin paused (audited, with a reason), and resumes", async () => {
+    const admin = actorFor(await createPrincipal(getPrisma(), { role: "admin" }));
+    const reviewer = actorFor(await createPrincipal(getPrisma(), { role: "reviewer" }));
+    const connected = await connectAgent(agent, server.slug);
+    open.push(connected);
+    await createTask(connected.client, "long_task", { seconds: 60 });
+    await expect(setServerPolling({ actor: reviewer, data: { serverId: server.id, paused: true, reason: "maintenance" } })).rejects.toMatchObject({ status: 403 });
+    await expect(setServerPolling({ actor: admin, data: { serverId: server.id, paused: true } })).rejects.toMatchObject({ status: 422 });
+    const paused = await setServerPolling({ actor: admin, data: { serverId: server.id, paused: true, reason: "upstream maintenance window" } });
+    expect(paused.pollingPaused).toBe(true);
+    expect(await getPrisma().auditEvent.findFirst({ where: { targetId: server.id, action: "server.polling_paused" } })).toMatchObject({ reason: "upstream maintenance window" });
+    await expect(setServerPolling({ actor: admin, data: { serverId: server.id, paused: true, reason: "again" } })).rejects.toMatchObject({ status: 409 });
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null, pollLeaseUntil: null } });
+    expect((await syncHandleStatuses({ limit: 500 })).claimed).toBe(0);
+    await setServerPolling({ actor: admin, data: { serverId: server.id, paused: false, reason: "maintenance over" } });
+    expect((await syncHandleStatuses({ limit: 500 })).claimed).toBeGreaterThan(0);
+  });
 
   it("backs off while the upstream is down, and marks a task the upstream forgot as expired upstream", async () => {
     const connected = await connectAgent(agent, server.slug);
     open.push(connected);
     const task = await createTask(connected.client, "long_task", { seconds: 60 });
     await demo.close();
-    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null } });
+    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null, pollLeaseUntil: null } });
     await syncHandleStatuses({ limit: 500 });
     const down = await handleFor(task.taskId);
     expect(down.status).toBe("working");
     expect(down.pollFailures).toBe(1);
     expect(down.nextPollAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(down.pollLeaseUntil).toBeNull();
 
     // The upstream comes back empty (a restart): it no longer knows the task.
     demo = await startDemoServer();

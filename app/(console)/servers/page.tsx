@@ -100,6 +100,7 @@ function ServerRow({ server: s, now }: { server: TServerDto; now: Date }) {
         <div className="flex items-center gap-2">
           <HealthBadge status={s.health.status} enabled={s.enabled} />
           {s.enabled && s.health.latencyMs !== null ? <span className="text-xs text-fg-muted">{s.health.latencyMs} ms</span> : null}
+          {s.pollingPaused ? <Badge tone="warning">polling paused</Badge> : null}
         </div>
         {s.enabled ? (
           <div className="mt-1.5">

@@ -9,6 +9,7 @@ import { registerServer } from "@/lib/servers/register-server";
 import { removeServer, type TRemovedServer } from "@/lib/servers/remove-server";
 import type { TProbeResult, TServerDto } from "@/lib/servers/schemas";
 import { setServerEnabled } from "@/lib/servers/set-server-enabled";
+import { setServerPolling } from "@/lib/servers/set-server-polling";
 import { updateServer } from "@/lib/servers/update-server";
 
 // Server actions of /admin/servers (POSTs that Next.js accepts only from the page's own origin).
@@ -52,6 +53,15 @@ export async function setServerEnabledAction(input: unknown): Promise<TActionRes
   const result = await toActionResult(await requestId(), async () => {
     const server = await setServerEnabled({ actor: await requireActionActor(), data: input });
     return { enabled: server.enabled };
+  });
+  if (result.ok) refresh();
+  return result;
+}
+
+export async function setServerPollingAction(input: unknown): Promise<TActionResult<{ pollingPaused: boolean }>> {
+  const result = await toActionResult(await requestId(), async () => {
+    const server = await setServerPolling({ actor: await requireActionActor(), data: input });
+    return { pollingPaused: server.pollingPaused };
   });
   if (result.ok) refresh();
   return result;

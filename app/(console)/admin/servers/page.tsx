@@ -55,6 +55,7 @@ function ServerCard({ server: s, audienceBase }: { server: TServerDto; audienceB
             </h2>
             <HealthBadge status={s.health.status} enabled={s.enabled} />
             {s.enabled ? <Badge tone="success">enabled</Badge> : null}
+            {s.pollingPaused ? <Badge tone="warning">polling paused</Badge> : null}
             {s.tags.map((t) => (
               <Badge key={t}>{t}</Badge>
             ))}
@@ -105,6 +106,7 @@ function ServerCard({ server: s, audienceBase }: { server: TServerDto; audienceB
             credentials: s.credentials,
           }}
           enabled={s.enabled}
+          pollingPaused={s.pollingPaused}
           liveHandles={s.liveHandles.total}
           audienceBase={audienceBase}
         />
