@@ -305,6 +305,13 @@ export const ZServerDto = z.object({
     recent: z.array(ZHealthCheckPoint),
   }),
   liveHandles: z.object({ total: z.number().int(), byStatus: z.record(z.string(), z.number().int()) }),
+  /** Status sync of the server's live, non-terminal handles: how current the inventory is. */
+  sync: z.object({
+    oldestRunningAt: z.date().nullable(),
+    pollLagP95Ms: z.number().nullable(),
+    pollLagMaxMs: z.number().nullable(),
+    failingPolls: z.number().int(),
+  }),
   createdAt: z.date(),
   updatedAt: z.date(),
 });

@@ -51,7 +51,7 @@ function parsedOrNull<T>(schema: { safeParse(v: unknown): { success: true; data:
 export async function toServerDtos(db: TPrismaClient | TTx, rows: TServerDtoRow[]): Promise<TServerDto[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [checks, handles] = await Promise.all([
+  const [checks, handles, syncRows] = await Promise.all([
     db.$queryRaw<TCheckRow[]>`
       SELECT server_id::text AS "serverId", checked_at AS at, ok, status::text AS status, latency_ms AS "latencyMs", error_kind AS "errorKind"
         FROM (SELECT c.*, row_number() OVER (PARTITION BY server_id ORDER BY id DESC) AS n
@@ -63,7 +63,18 @@ export async function toServerDtos(db: TPrismaClient | TTx, rows: TServerDtoRow[
       where: { serverId: { in: ids }, revokedAt: null, expiresAt: { gt: new Date() } },
       _count: { _all: true },
     }),
+    // Poll lag: time since each running task's status was last confirmed upstream (or since it was minted).
+    db.$queryRaw<Array<{ serverId: string; oldest: Date | null; p95: number | null; max: number | null; failing: number }>>`
+      SELECT server_id::text AS "serverId", min(created_at) AS oldest,
+             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM now() - COALESCE(last_polled_at, created_at)) * 1000)::float8 AS p95,
+             max(extract(epoch FROM now() - COALESCE(last_polled_at, created_at)) * 1000)::float8 AS max,
+             count(*) FILTER (WHERE poll_failures > 0)::int AS failing
+        FROM handle
+       WHERE server_id IN (${Prisma.join(ids.map((id) => Prisma.sql`${id}::uuid`))})
+         AND status IN ('working', 'input_required') AND revoked_at IS NULL AND expires_at > now()
+       GROUP BY server_id`,
   ]);
+  const syncByServer = new Map(syncRows.map((r) => [r.serverId, r]));
   const checksByServer = new Map<string, TCheckRow[]>();
   for (const c of checks) checksByServer.set(c.serverId, [...(checksByServer.get(c.serverId) ?? []), c]);
   const handlesByServer = new Map<string, Record<string, number>>();
@@ -100,6 +111,12 @@ export async function toServerDtos(db: TPrismaClient | TTx, rows: TServerDtoRow[
         recent: (checksByServer.get(r.id) ?? []).map(({ at, ok, status, latencyMs, errorKind }) => ({ at, ok, status, latencyMs, errorKind })),
       },
       liveHandles: { total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus },
+      sync: {
+        oldestRunningAt: syncByServer.get(r.id)?.oldest ?? null,
+        pollLagP95Ms: syncByServer.get(r.id)?.p95 ?? null,
+        pollLagMaxMs: syncByServer.get(r.id)?.max ?? null,
+        failingPolls: syncByServer.get(r.id)?.failing ?? 0,
+      },
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
     });

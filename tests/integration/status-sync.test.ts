@@ -9,6 +9,7 @@ import { getPrisma } from "@/lib/db/client";
 import { handleTokenHash } from "@/lib/gateway/handle-token";
 import { requestEarlyPoll } from "@/lib/handles/request-early-poll";
 import { syncHandleStatuses } from "@/lib/handles/sync-handle-statuses";
+import { getServer } from "@/lib/servers/get-server";
 import { setServerPolling } from "@/lib/servers/set-server-polling";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { actorFor, createPrincipal } from "../factories/principals";
@@ -84,6 +85,12 @@ describe("status sync", () => {
     // A claimed handle is leased until its poll is recorded: a third round right away finds only the rest.
     const c = await syncHandleStatuses({ limit: 100 });
     expect(a.claimed + b.claimed + c.claimed).toBe(live);
+    // The Servers page's view of it: running tasks, confirmed upstream moments ago.
+    const viewer = actorFor(await createPrincipal(getPrisma(), { role: "viewer" }));
+    const dto = await getServer({ actor: viewer, serverId: server.id });
+    expect(dto.sync.oldestRunningAt).not.toBeNull();
+    expect(dto.sync.pollLagP95Ms).toBeLessThan(10_000);
+    expect(dto.sync.failingPolls).toBe(0);
   }, 30_000);
 
   it("polls early on an upstream status hint, but never alongside a poll in flight", async () => {

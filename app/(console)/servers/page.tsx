@@ -56,6 +56,7 @@ export default async function ServersPage() {
               <Th>Task wire</Th>
               <Th>Task capabilities</Th>
               <Th>Live handles</Th>
+              <Th>Status sync</Th>
             </tr>
           </thead>
           <tbody>
@@ -135,6 +136,25 @@ function ServerRow({ server: s, now }: { server: TServerDto; now: Date }) {
           </ul>
         ) : null}
       </Td>
+      <Td>
+        {s.sync.oldestRunningAt ? (
+          <div className="space-y-0.5 text-xs text-fg-muted">
+            <p title="95th percentile of the time since each running task's status was last confirmed upstream">
+              poll lag p95 <span className="font-medium text-fg">{formatLag(s.sync.pollLagP95Ms)}</span>, max {formatLag(s.sync.pollLagMaxMs)}
+            </p>
+            <p title={formatTimestamp(s.sync.oldestRunningAt)}>oldest running: {formatRelative(s.sync.oldestRunningAt, now)}</p>
+            {s.pollingPaused ? <p className="text-warning">polling paused</p> : null}
+            {s.sync.failingPolls > 0 ? <p className="text-danger">{s.sync.failingPolls} failing polls (backing off)</p> : null}
+          </div>
+        ) : (
+          <p className="text-xs text-fg-muted">no running tasks</p>
+        )}
+      </Td>
     </tr>
   );
+}
+
+function formatLag(ms: number | null): string {
+  if (ms === null) return "—";
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
