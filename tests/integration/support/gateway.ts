@@ -2,10 +2,7 @@
 // reference server `server-everything` as a child process), registered in the run's database,
 // agents with real API keys, and official SDK clients whose HTTP goes straight into the gateway's
 // route handlers (the same functions Next serves at /mcp/{server}).
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import path from "node:path";
 import { vi } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -21,6 +18,9 @@ import { handleMcpGet } from "@/lib/gateway/handle-mcp-get";
 import { handleMcpPost } from "@/lib/gateway/handle-mcp-post";
 import { serverCredentialsContext } from "@/lib/gateway/upstream";
 import { log } from "@/lib/log";
+
+// The official reference server, shared with the browser tests.
+export { startEverythingServer, type TEverythingServer } from "../../e2e/support/everything-server";
 
 export const GATEWAY_ORIGIN = "http://gateway.test";
 
@@ -73,49 +73,6 @@ export async function connectAgent(agent: { apiKey: string }, slug: string, onEl
 
 export async function createTask(client: Client, name: string, args: Record<string, unknown>, task: { ttl?: number } = {}): Promise<Task> {
   return (await client.request({ method: "tools/call", params: { name, arguments: args, task } }, CreateTaskResultSchema)).task;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-export type TEverythingServer = { url: string; close(): Promise<void> };
-
-/** The official reference server, `server-everything`, in Streamable HTTP mode. */
-export async function startEverythingServer(): Promise<TEverythingServer> {
-  const port = await freePort();
-  const entry = path.join(process.cwd(), "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-  const child: ChildProcess = spawn(process.execPath, [entry, "streamableHttp"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`server-everything did not start:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`listening on port ${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`server-everything exited (${code}):\n${output}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
 }
 
 export async function startDemoServer(): Promise<TDemoUpstream & { bearerToken: string }> {
