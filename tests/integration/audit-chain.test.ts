@@ -8,45 +8,20 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { recordAuditEvent } from "@/lib/audit/record-audit-event";
 import { sealAuditChain } from "@/lib/audit/seal-audit-chain";
-import { getAuditSigningKey, type TSigningKey } from "@/lib/audit/signing-key";
 import { verifyAuditChain } from "@/lib/audit/verify-audit-chain";
 import { systemActor } from "@/lib/auth/actor";
-import { createPool, createPrismaClient, type TPrismaClient } from "@/lib/db/client";
-import { createTestDatabase, dropTestDatabase } from "@/lib/db/test-database";
 import { resetEnvCache } from "@/lib/env";
+import { setUpChainDatabases, type TChainDb } from "./support/chain-databases";
 
 const run = promisify(execFile);
 const actor = systemActor("test", "req-chain-test");
 
-type TChainDb = { name: string; url: string; app: pg.Pool; owner: pg.Pool; prisma: TPrismaClient };
-const opened: TChainDb[] = [];
-let key: TSigningKey;
-
-beforeAll(() => {
-  process.env.TETHER_AUDIT_SIGNING_KEY = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  resetEnvCache();
-  key = getAuditSigningKey();
-});
-
-afterAll(async () => {
-  for (const db of opened) {
-    await db.prisma.$disconnect().catch(() => undefined);
-    await db.app.end().catch(() => undefined);
-    await db.owner.end().catch(() => undefined);
-    await dropTestDatabase(db.name);
-  }
-});
-
-async function openDb(): Promise<TChainDb> {
-  const { name, url } = await createTestDatabase();
-  const app = createPool(url, { role: "tether_app" });
-  const db = { name, url, app, owner: createPool(url), prisma: createPrismaClient(app) };
-  opened.push(db);
-  return db;
-}
+const chains = setUpChainDatabases();
+const openDb = () => chains.openDb();
+const key = () => chains.signingKey();
 
 async function record(db: TChainDb, n: number, tag = "t") {
   for (let i = 0; i < n; i++) {
@@ -64,7 +39,7 @@ async function record(db: TChainDb, n: number, tag = "t") {
 async function sealAll(db: TChainDb, checkpointEvery = 5) {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const r = await sealAuditChain(db.app, { signingKey: key, checkpointEvery, checkpointSeconds: 3600, batchSize: 7 });
+    const r = await sealAuditChain(db.app, { signingKey: key(), checkpointEvery, checkpointSeconds: 3600, batchSize: 7 });
     if (r.sealed > 0) continue;
     const { rows } = await db.owner.query("SELECT count(*)::int AS n FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_seq = e.seq)");
     if (rows[0].n === 0) return;
@@ -73,7 +48,7 @@ async function sealAll(db: TChainDb, checkpointEvery = 5) {
   }
 }
 
-const verify = (db: TChainDb) => verifyAuditChain(db.app, { publicKeys: [key.publicKeyPem] });
+const verify = (db: TChainDb) => verifyAuditChain(db.app, { publicKeys: [key().publicKeyPem] });
 
 /** Runs SQL as the superuser with triggers and foreign keys switched off: what an attacker with full access does. */
 async function tamper(db: TChainDb, sql: string, params: unknown[] = []) {
@@ -141,7 +116,7 @@ describe("sealing", () => {
       [randomUUID()],
     );
     await record(db, 2, "late"); // commits while `early` is still open
-    await sealAuditChain(db.app, { signingKey: key });
+    await sealAuditChain(db.app, { signingKey: key() });
     expect((await db.owner.query("SELECT count(*)::int AS n FROM audit_chain")).rows[0].n).toBe(0);
     await early.query("COMMIT");
     early.release();
@@ -154,7 +129,7 @@ describe("sealing", () => {
   it("lets only one sealer work at a time", async () => {
     const db = await openDb();
     await record(db, 30);
-    const results = await Promise.all(Array.from({ length: 4 }, () => sealAuditChain(db.app, { signingKey: key, batchSize: 1000 })));
+    const results = await Promise.all(Array.from({ length: 4 }, () => sealAuditChain(db.app, { signingKey: key(), batchSize: 1000 })));
     // A transaction open anywhere in the cluster (another test file) may hold some events back
     // from this round; whatever the concurrent sealers did, no event may be linked twice.
     expect(results.reduce((n, r) => n + r.sealed, 0)).toBeLessThanOrEqual(30);
@@ -283,7 +258,7 @@ describe("offline verification of an exported bundle", () => {
     const text = await bundleOf(db);
     const dir = mkdtempSync(path.join(tmpdir(), "tether-bundle-"));
     const keyFile = path.join(dir, "key.pem");
-    writeFileSync(keyFile, key.publicKeyPem);
+    writeFileSync(keyFile, key().publicKeyPem);
     const lines = text.trimEnd().split("\n");
     const write = (name: string, ls: string[]) => {
       const f = path.join(dir, name);

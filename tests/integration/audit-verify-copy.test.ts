@@ -1,47 +1,21 @@
 // The database verifier streams the chain with COPY in position windows: a problem in a later
 // window is named at its own position, text survives COPY's escaping byte for byte (the sealer
 // read the same rows through ordinary query results), and the embedded database speaks COPY too.
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { recordAuditEvent } from "@/lib/audit/record-audit-event";
 import { sealAuditChain } from "@/lib/audit/seal-audit-chain";
-import { getAuditSigningKey, type TSigningKey } from "@/lib/audit/signing-key";
 import { verifyAuditChain } from "@/lib/audit/verify-audit-chain";
 import { copyRows, type TCopyField } from "@/lib/audit/verify-copy-rows";
 import type { TActor } from "@/lib/auth/actor";
-import { createPool, createPrismaClient, type TPrismaClient } from "@/lib/db/client";
-import { createTestDatabase, dropTestDatabase } from "@/lib/db/test-database";
-import { resetEnvCache } from "@/lib/env";
+import { setUpChainDatabases, type TChainDb } from "./support/chain-databases";
 
-type TChainDb = { name: string; app: pg.Pool; owner: pg.Pool; prisma: TPrismaClient };
-const opened: TChainDb[] = [];
-let key: TSigningKey;
-
-beforeAll(() => {
-  process.env.TETHER_AUDIT_SIGNING_KEY = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  resetEnvCache();
-  key = getAuditSigningKey();
-});
-
-afterAll(async () => {
-  for (const db of opened) {
-    await db.prisma.$disconnect().catch(() => undefined);
-    await db.app.end().catch(() => undefined);
-    await db.owner.end().catch(() => undefined);
-    await dropTestDatabase(db.name);
-  }
-});
-
-async function openDb(): Promise<TChainDb> {
-  const { name, url } = await createTestDatabase();
-  const app = createPool(url, { role: "tether_app" });
-  const db = { name, app, owner: createPool(url), prisma: createPrismaClient(app) };
-  opened.push(db);
-  return db;
-}
+const chains = setUpChainDatabases();
+const openDb = () => chains.openDb();
+const key = () => chains.signingKey();
 
 function actorFor(i: number, userAgent = "Mozilla/5.0 (test)"): TActor {
   return { type: "user", id: randomUUID(), role: "admin", name: "Verifier test", email: null, request: { requestId: `req-copy-${i}`, ip: `10.1.0.${i % 250}`, userAgent } };
@@ -59,7 +33,7 @@ async function record(db: TChainDb, n: number) {
 async function sealAll(db: TChainDb, checkpointEvery = 4) {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const r = await sealAuditChain(db.app, { signingKey: key, checkpointEvery, checkpointSeconds: 3600, batchSize: 7 });
+    const r = await sealAuditChain(db.app, { signingKey: key(), checkpointEvery, checkpointSeconds: 3600, batchSize: 7 });
     if (r.sealed > 0) continue;
     const { rows } = await db.owner.query("SELECT count(*)::int AS n FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_seq = e.seq)");
     if (rows[0].n === 0) return;
@@ -82,7 +56,7 @@ async function tamper(db: TChainDb, sql: string, params: unknown[] = []) {
 
 // Windows of 5 positions: 23 events make five COPY statements, the last one short.
 const WINDOW = 5;
-const verify = (db: TChainDb) => verifyAuditChain(db.app, { publicKeys: [key.publicKeyPem], batchSize: WINDOW });
+const verify = (db: TChainDb) => verifyAuditChain(db.app, { publicKeys: [key().publicKeyPem], batchSize: WINDOW });
 
 describe("verification in COPY windows", () => {
   async function chainOf(n: number) {
@@ -96,13 +70,13 @@ describe("verification in COPY windows", () => {
   it("walks every window and reports progress after each", async () => {
     const { db } = await chainOf(23);
     const progress: number[] = [];
-    const r = await verifyAuditChain(db.app, { publicKeys: [key.publicKeyPem], batchSize: WINDOW, onProgress: (n) => progress.push(n) });
+    const r = await verifyAuditChain(db.app, { publicKeys: [key().publicKeyPem], batchSize: WINDOW, onProgress: (n) => progress.push(n) });
     expect(r).toMatchObject({ ok: true, events: 23, lastPosition: "23", pendingEvents: 0 });
     expect(progress).toEqual([5, 10, 15, 20, 23]);
     const { rows } = await db.owner.query("SELECT count(*)::int AS n FROM audit_checkpoint");
     expect(r.checkpoints).toBe(rows[0].n);
     // The default window (much larger than the chain) gives the same answer.
-    expect(await verifyAuditChain(db.app, { publicKeys: [key.publicKeyPem] })).toEqual(r);
+    expect(await verifyAuditChain(db.app, { publicKeys: [key().publicKeyPem] })).toEqual(r);
   });
 
   it("a changed event in the middle of a later window: changed_event at its position", async () => {
@@ -185,12 +159,12 @@ describe("text that COPY escapes", () => {
     const { rows } = await db.owner.query("SELECT reason FROM audit_event e JOIN audit_chain c ON c.event_seq = e.seq WHERE c.position = 1");
     expect(rows[0].reason).toBe("\\N");
     for (const batchSize of [1, 3, 10_000]) {
-      expect(await verifyAuditChain(db.app, { publicKeys: [key.publicKeyPem], batchSize })).toMatchObject({ ok: true, events: events.length });
+      expect(await verifyAuditChain(db.app, { publicKeys: [key().publicKeyPem], batchSize })).toMatchObject({ ok: true, events: events.length });
     }
 
     const seq = (await db.owner.query("SELECT event_seq::text AS s FROM audit_chain WHERE position = 4")).rows[0].s as string;
     await tamper(db, "UPDATE audit_event SET user_agent = replace(user_agent, E'\\\\', '/') WHERE seq = $1", [seq]);
-    expect((await verifyAuditChain(db.app, { publicKeys: [key.publicKeyPem], batchSize: 3 })).failure).toMatchObject({ position: "4", reason: "changed_event" });
+    expect((await verifyAuditChain(db.app, { publicKeys: [key().publicKeyPem], batchSize: 3 })).failure).toMatchObject({ position: "4", reason: "changed_event" });
   });
 });
 
