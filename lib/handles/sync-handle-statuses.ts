@@ -31,6 +31,7 @@ type TClaimed = {
   poll_min_ms: number;
   poll_max_ms: number;
   poll_concurrency: number;
+  can_list: boolean;
   upstream_session_enc: string | null;
   protocol_version: string | null;
 };
@@ -63,31 +64,93 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
         AND s.id = h.server_id AND g.id = h.session_id
     RETURNING h.id::text AS id, h.accessor, h.status::text AS status, h.server_id::text AS server_id, h.session_id::text AS session_id,
               h.upstream_task_id_enc, h.poll_interval_ms, h.poll_failures, s.slug, s.url, s.audience, s.credentials_enc,
-              s.poll_min_ms, s.poll_max_ms, s.poll_concurrency, g.upstream_session_enc, g.protocol_version`,
+              s.poll_min_ms, s.poll_max_ms, s.poll_concurrency, COALESCE((s.capabilities->'tasks'->>'list')::boolean, false) AS can_list,
+              g.upstream_session_enc, g.protocol_version`,
     [options.limit ?? BATCH, POLL_LEASE_SECONDS],
   );
   const round: TSyncRound = { claimed: claimed.length, polled: 0, transitions: 0, failures: 0 };
+  const count = (outcome: TPollOutcome) => {
+    metrics().statusPolls.inc({ outcome });
+    round.polled++;
+    if (outcome === "transition") round.transitions++;
+    if (outcome === "failed") round.failures++;
+  };
+  // Per server, a queue of jobs run at most poll_concurrency at a time. Where the upstream lists
+  // tasks, several handles of one upstream session are refreshed by one tasks/list (an upstream
+  // answers a few hundred calls a second, so one request per handle does not scale); a lone
+  // handle, or a server without tasks/list, gets its own tasks/get.
   const byServer = new Map<string, TClaimed[]>();
   for (const h of claimed) byServer.set(h.server_id, [...(byServer.get(h.server_id) ?? []), h]);
-
   await Promise.all(
     [...byServer.values()].map(async (handles) => {
-      const queue = [...handles];
-      const lanes = Math.max(1, Math.min(handles[0]!.poll_concurrency, queue.length));
+      const jobs: Array<() => Promise<void>> = [];
+      const bySession = new Map<string, TClaimed[]>();
+      for (const h of handles) bySession.set(h.session_id ?? h.id, [...(bySession.get(h.session_id ?? h.id) ?? []), h]);
+      for (const group of bySession.values()) {
+        if (group.length > 1 && group[0]!.can_list) jobs.push(async () => (await refreshByList(group)).forEach(count));
+        else for (const h of group) jobs.push(async () => count(await pollOne(h)));
+      }
+      const lanes = Math.max(1, Math.min(handles[0]!.poll_concurrency, jobs.length));
       await Promise.all(
         Array.from({ length: lanes }, async () => {
-          for (let h = queue.shift(); h; h = queue.shift()) {
-            const outcome = await pollOne(h);
-            metrics().statusPolls.inc({ outcome });
-            round.polled++;
-            if (outcome === "transition") round.transitions++;
-            if (outcome === "failed") round.failures++;
-          }
+          for (let job = jobs.shift(); job; job = jobs.shift()) await job();
         }),
       );
     }),
   );
   return round;
+}
+
+type TPollOutcome = "transition" | "unchanged" | "failed";
+
+function upstreamCall(h: TClaimed): TUpstreamCall {
+  return {
+    server: { id: h.server_id, slug: h.slug, url: h.url, audience: h.audience, credentialsEnc: h.credentials_enc },
+    sessionId: h.upstream_session_enc && h.session_id ? decryptSecret(h.upstream_session_enc, upstreamSessionContext(h.session_id)) : null,
+    protocolVersion: h.protocol_version,
+  };
+}
+
+const SESSION_GONE: TObservedStatus = { status: "expired_upstream", statusMessage: "The upstream server no longer knows the session this task ran in." };
+const TASK_GONE: TObservedStatus = { status: "expired_upstream", statusMessage: "The upstream server no longer knows this task." };
+const MAX_LIST_PAGES = 20;
+
+/**
+ * One upstream session's handles refreshed by `tasks/list` (all pages, up to a bound). A handle
+ * whose task is missing from a complete listing is gone upstream; if the listing fails or is cut
+ * short, the handles fall back to their own tasks/get.
+ */
+async function refreshByList(group: TClaimed[]): Promise<TPollOutcome[]> {
+  const call = upstreamCall(group[0]!);
+  const seen = new Map<string, TObservedStatus>();
+  let complete = false;
+  try {
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const answer = await requestUpstream(call, "tasks/list", cursor ? { cursor } : {});
+      if (!("result" in answer)) break;
+      const tasks = Array.isArray(answer.result.tasks) ? answer.result.tasks : [];
+      for (const t of tasks) {
+        const task = ZUpstreamTask.safeParse(t);
+        if (task.success) seen.set(task.data.taskId, task.data);
+      }
+      cursor = typeof answer.result.nextCursor === "string" ? answer.result.nextCursor : undefined;
+      if (!cursor) {
+        complete = true;
+        break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError && err.status === 404 && call.sessionId) return Promise.all(group.map((h) => recordPoll(h, SESSION_GONE)));
+    if (!(err instanceof UpstreamError)) log.error({ err: describeErrorForLog(err) }, "Status listing failed");
+  }
+  return Promise.all(
+    group.map((h) => {
+      const observed = seen.get(decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)));
+      if (observed) return recordPoll(h, observed);
+      return complete ? recordPoll(h, TASK_GONE) : pollOne(h);
+    }),
+  );
 }
 
 function nextDelayMs(h: TClaimed, pollInterval: number | null, failures: number): number {
@@ -96,13 +159,9 @@ function nextDelayMs(h: TClaimed, pollInterval: number | null, failures: number)
   return Math.round(clamped * (0.9 + Math.random() * 0.2));
 }
 
-async function pollOne(h: TClaimed): Promise<"transition" | "unchanged" | "failed"> {
+async function pollOne(h: TClaimed): Promise<TPollOutcome> {
   const requestId = `sync-${randomUUID()}`;
-  const call: TUpstreamCall = {
-    server: { id: h.server_id, slug: h.slug, url: h.url, audience: h.audience, credentialsEnc: h.credentials_enc },
-    sessionId: h.upstream_session_enc && h.session_id ? decryptSecret(h.upstream_session_enc, upstreamSessionContext(h.session_id)) : null,
-    protocolVersion: h.protocol_version,
-  };
+  const call = upstreamCall(h);
   let observed: TObservedStatus | null = null;
   try {
     const answer = await requestUpstream(call, "tasks/get", { taskId: decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)) });
@@ -111,17 +170,19 @@ async function pollOne(h: TClaimed): Promise<"transition" | "unchanged" | "faile
       if (task.success) observed = task.data;
       else log.warn({ requestId, accessor: h.accessor }, "Upstream answered tasks/get with something that is not a task");
     } else if (answer.error.code === -32602) {
-      observed = { status: "expired_upstream", statusMessage: "The upstream server no longer knows this task." };
+      observed = TASK_GONE;
     }
   } catch (err) {
-    if (err instanceof UpstreamError && err.status === 404 && call.sessionId) {
-      // Streamable HTTP: 404 on a session id means the upstream ended that session (a restart,
-      // an idle reaper); the tasks that lived in it cannot be reached again.
-      observed = { status: "expired_upstream", statusMessage: "The upstream server no longer knows the session this task ran in." };
-    } else if (!(err instanceof UpstreamError)) {
-      log.error({ requestId, err: describeErrorForLog(err) }, "Status poll failed");
-    }
+    // Streamable HTTP: 404 on a session id means the upstream ended that session (a restart, an
+    // idle reaper); the tasks that lived in it cannot be reached again.
+    if (err instanceof UpstreamError && err.status === 404 && call.sessionId) observed = SESSION_GONE;
+    else if (!(err instanceof UpstreamError)) log.error({ requestId, err: describeErrorForLog(err) }, "Status poll failed");
   }
+  return recordPoll(h, observed);
+}
+
+/** Folds one poll's answer (null: it failed) into the handle and schedules its next poll. */
+async function recordPoll(h: TClaimed, observed: TObservedStatus | null): Promise<TPollOutcome> {
   if (!observed) {
     await getPool().query(
       `UPDATE handle SET poll_failures = poll_failures + 1, poll_lease_until = NULL,
@@ -130,6 +191,7 @@ async function pollOne(h: TClaimed): Promise<"transition" | "unchanged" | "faile
     );
     return "failed";
   }
+  const requestId = `sync-${randomUUID()}`;
   const outcome = await getPrisma().$transaction(async (tx) => {
     const result = await applyObservedStatus(tx, { handle: h, observed, source: "poller", requestId, countUse: false });
     await tx.$executeRaw`

@@ -3,6 +3,8 @@
 // polling a handle twice, an upstream that goes away backs the handle off, and a task the
 // upstream forgot becomes `expired_upstream`.
 import { randomUUID } from "node:crypto";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
@@ -93,13 +95,56 @@ describe("status sync", () => {
     expect(dto.sync.failingPolls).toBe(0);
   }, 30_000);
 
+  it("refreshes several handles of one upstream session with one tasks/list where the upstream lists tasks", async () => {
+    // A counting relay in front of the demo upstream, registered as its own server.
+    const calls: string[] = [];
+    const target = new URL(demo.url);
+    const relay = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (body.length) calls.push((JSON.parse(body.toString()) as { method?: string }).method ?? "response");
+        const forward = httpRequest(
+          { host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: { ...req.headers, host: target.host } },
+          (upstream) => {
+            res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+            upstream.pipe(res);
+          },
+        );
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    try {
+      const counted = await registerServer({ url: `http://127.0.0.1:${(relay.address() as AddressInfo).port}/mcp`, bearerToken: demo.bearerToken });
+      await getPrisma().mcpServer.update({ where: { id: counted.id }, data: { capabilities: { tools: true, resources: false, prompts: false, logging: false, completions: false, tasks: { list: true, cancel: true, toolsCall: true }, extensions: [] } } });
+      const connected = await connectAgent(agent, counted.slug);
+      open.push(connected);
+      const tokens = [];
+      for (let i = 0; i < 5; i++) tokens.push((await createTask(connected.client, "long_task", { seconds: i === 0 ? 0.2 : 60 })).taskId);
+      await new Promise((r) => setTimeout(r, 400));
+      await getPrisma().handle.updateMany({ where: { serverId: counted.id }, data: { nextPollAt: null, pollLeaseUntil: null } });
+      calls.length = 0;
+      const round = await syncHandleStatuses({ limit: 500 });
+      expect(round.polled).toBeGreaterThanOrEqual(5);
+      expect(calls.filter((m) => m === "tasks/list")).toHaveLength(1);
+      expect(calls.filter((m) => m === "tasks/get")).toHaveLength(0);
+      expect((await handleFor(tokens[0]!)).status).toBe("completed");
+      expect((await handleFor(tokens[1]!)).lastPolledAt).not.toBeNull();
+    } finally {
+      relay.closeAllConnections(); // the agent's GET stream would keep it open
+      await new Promise<void>((r) => relay.close(() => r()));
+    }
+  });
+
   it("polls early on an upstream status hint, but never alongside a poll in flight", async () => {
     const connected = await connectAgent(agent, server.slug);
     open.push(connected);
     const task = await createTask(connected.client, "long_task", { seconds: 60 });
     const handle = await handleFor(task.taskId);
     const later = new Date(Date.now() + 60_000);
-    await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: later, pollLeaseUntil: null } });
+    await getPrisma().handle.updateMany({ data: { nextPollAt: later, pollLeaseUntil: null } });
     await requestEarlyPoll(handle.id);
     expect((await handleFor(task.taskId)).nextPollAt!.getTime()).toBeLessThanOrEqual(Date.now());
     // Held by a worker (leased): the hint moves the next poll, not the lease, so nobody else claims it.
