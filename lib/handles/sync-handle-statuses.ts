@@ -144,13 +144,38 @@ async function refreshByList(group: TClaimed[]): Promise<TPollOutcome[]> {
     if (err instanceof UpstreamError && err.status === 404 && call.sessionId) return Promise.all(group.map((h) => recordPoll(h, SESSION_GONE)));
     if (!(err instanceof UpstreamError)) log.error({ err: describeErrorForLog(err) }, "Status listing failed");
   }
-  return Promise.all(
-    group.map((h) => {
-      const observed = seen.get(decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)));
-      if (observed) return recordPoll(h, observed);
-      return complete ? recordPoll(h, TASK_GONE) : pollOne(h);
-    }),
+  const unchanged: Array<{ h: TClaimed; observed: TObservedStatus }> = [];
+  const outcomes: Array<Promise<TPollOutcome | TPollOutcome[]>> = [];
+  for (const h of group) {
+    const observed = seen.get(decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)));
+    if (observed && observed.status === h.status) unchanged.push({ h, observed });
+    else if (observed) outcomes.push(recordPoll(h, observed));
+    else outcomes.push(complete ? recordPoll(h, TASK_GONE) : pollOne(h));
+  }
+  if (unchanged.length) outcomes.push(recordUnchanged(unchanged));
+  return (await Promise.all(outcomes)).flat();
+}
+
+/**
+ * The common case of a listing, written for all its handles in one statement: the status did not
+ * change, so there is nothing to audit, only the message, the poll time and the next poll.
+ */
+async function recordUnchanged(rows: Array<{ h: TClaimed; observed: TObservedStatus }>): Promise<TPollOutcome[]> {
+  await getPool().query(
+    `UPDATE handle SET status_message = v.message, poll_interval_ms = COALESCE(v.interval, handle.poll_interval_ms),
+            last_polled_at = now(), poll_failures = 0, poll_lease_until = NULL,
+            next_poll_at = now() + make_interval(secs => v.delay_ms::double precision / 1000)
+       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[]) AS v(id, message, interval, delay_ms, status)
+      WHERE handle.id = v.id AND handle.status::text = v.status`,
+    [
+      rows.map(({ h }) => h.id),
+      rows.map(({ observed }) => observed.statusMessage?.slice(0, 2000) ?? null),
+      rows.map(({ observed }) => (observed.pollInterval === undefined ? null : Math.min(Math.max(0, Math.round(observed.pollInterval)), 2_147_483_647))),
+      rows.map(({ h, observed }) => nextDelayMs(h, observed.pollInterval ?? null, 0)),
+      rows.map(({ h }) => h.status),
+    ],
   );
+  return rows.map(() => "unchanged");
 }
 
 function nextDelayMs(h: TClaimed, pollInterval: number | null, failures: number): number {
