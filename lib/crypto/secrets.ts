@@ -40,8 +40,12 @@ export function encryptSecret(plaintext: string, context: string): string {
 export function decryptSecret(envelope: string, context: string): string {
   const [version, iv, tag, ct] = envelope.split(".");
   if (version !== "v1" || !iv || !tag || ct === undefined) throw new Error("Unrecognised secret envelope.");
-  const decipher = createDecipheriv("aes-256-gcm", encryptionKey(), Buffer.from(iv, "base64url"));
+  const ivBytes = Buffer.from(iv, "base64url");
+  const tagBytes = Buffer.from(tag, "base64url");
+  // A shortened tag would make forgery cheaper: only the full 128-bit tag (and a 96-bit IV) is accepted.
+  if (ivBytes.length !== 12 || tagBytes.length !== 16) throw new Error("Unrecognised secret envelope.");
+  const decipher = createDecipheriv("aes-256-gcm", encryptionKey(), ivBytes, { authTagLength: 16 });
   decipher.setAAD(Buffer.from(context));
-  decipher.setAuthTag(Buffer.from(tag, "base64url"));
+  decipher.setAuthTag(tagBytes);
   return Buffer.concat([decipher.update(Buffer.from(ct, "base64url")), decipher.final()]).toString("utf8");
 }

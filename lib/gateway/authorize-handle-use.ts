@@ -73,35 +73,39 @@ export function tokenLookup(token: unknown): { token: string; hash: string | nul
   return { token: value, hash: HANDLE_TOKEN_PATTERN.test(value) ? handleTokenHash(value) : null };
 }
 
-/**
- * Judges a looked-up handle row (or its absence) for this use. Any failure returns null after
- * recording the real reason; the caller answers exactly as for an unknown task.
- */
-export async function checkHandleRow(row: TRow | undefined, input: THandleUseInput, lookup: { token: string; hash: string | null }): Promise<TUsableHandle | null> {
-  const deny = (cause: TDenialCause, found: TRow | null) =>
-    recordHandleDenial({
-      actor: input.actor,
-      serverId: input.serverId,
-      operation: input.operation,
-      cause,
-      handle: found?.id ? { id: found.id, accessor: found.accessor } : null,
-      token: lookup.token,
-    }).then(() => null);
+export type TJudgement = { handle: TUsableHandle } | { cause: TDenialCause; found: { id: string; accessor: string } | null };
+
+/** Judges a looked-up handle row (or its absence) for this use, recording nothing. */
+export function judgeHandleRow(row: TRow | undefined, input: THandleUseInput, lookup: { token: string; hash: string | null }): TJudgement {
   // The unique index found the row by hash; the constant-time compare is belt and braces.
-  if (!lookup.hash || !row?.id || !safeEqual(row.token_hash, lookup.hash)) return deny("unknown", null);
+  if (!lookup.hash || !row?.id || !safeEqual(row.token_hash, lookup.hash)) return { cause: "unknown", found: null };
   const cause = denialCause(row, input, new Date());
-  if (cause) return deny(cause, row);
+  if (cause) return { cause, found: { id: row.id, accessor: row.accessor } };
   return {
-    id: row.id,
-    accessor: row.accessor,
-    sessionId: row.session_id,
-    upstreamTaskId: decryptSecret(row.upstream_task_id_enc, upstreamTaskContext(row.id)),
-    status: row.status,
-    statusMessage: row.status_message,
-    effectiveTtlMs: row.effective_ttl_ms,
-    expiresAt: row.expires_at,
-    pollAuditEvery: row.poll_audit_level === "every_poll",
+    handle: {
+      id: row.id,
+      accessor: row.accessor,
+      sessionId: row.session_id,
+      upstreamTaskId: decryptSecret(row.upstream_task_id_enc, upstreamTaskContext(row.id)),
+      status: row.status,
+      statusMessage: row.status_message,
+      effectiveTtlMs: row.effective_ttl_ms,
+      expiresAt: row.expires_at,
+      pollAuditEvery: row.poll_audit_level === "every_poll",
+    },
   };
+}
+
+/** Records a refusal with its real reason; the caller answers exactly as for an unknown task. */
+export async function recordJudgedDenial(judgement: Extract<TJudgement, { cause: TDenialCause }>, input: THandleUseInput, token: string): Promise<null> {
+  await recordHandleDenial({ actor: input.actor, serverId: input.serverId, operation: input.operation, cause: judgement.cause, handle: judgement.found, token });
+  return null;
+}
+
+/** Judges a looked-up row and records a refusal: the usable handle, or null. */
+export async function checkHandleRow(row: TRow | undefined, input: THandleUseInput, lookup: { token: string; hash: string | null }): Promise<TUsableHandle | null> {
+  const judgement = judgeHandleRow(row, input, lookup);
+  return "handle" in judgement ? judgement.handle : recordJudgedDenial(judgement, input, lookup.token);
 }
 
 /**

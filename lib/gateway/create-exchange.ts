@@ -1,8 +1,11 @@
 import "server-only";
 import type { TActor } from "@/lib/auth/actor";
 import { requestEarlyPoll } from "@/lib/handles/request-early-poll";
+import { log } from "@/lib/log";
+import { cancelUpstreamTask } from "./cancel-upstream-task";
 import { findHandleByUpstreamId } from "./find-handle-by-upstream-id";
-import type { TJsonRpcId } from "./jsonrpc";
+import { HANDLE_TOKEN_PATTERN } from "./handle-token";
+import { RPC_ERROR, errorResponse, type TJsonRpcId } from "./jsonrpc";
 import { recordUpstreamError } from "./record-upstream-error";
 import type { TExchange } from "./relay-upstream-answer";
 import type { TGatewaySession } from "./resolve-gateway-session";
@@ -72,6 +75,22 @@ export function createExchange(
     async transform(message) {
       const isAnswer = options.pendingId !== null && message.id === options.pendingId && !("method" in message);
       const answered = isAnswer && options.onAnswer ? await options.onAnswer(message) : message;
+      const unminted = ungovernedTaskId(answered);
+      // An id this exchange already maps to a token (the task call's own handle) is scrubbed on
+      // the way out instead; anything else is a task nobody governs.
+      if (unminted !== null && !known.get(unminted)) {
+        // A task id that no handle stands for must never reach the agent: the task is cancelled
+        // upstream and the agent is told why (e.g. the 2026-07-28 wire, not relayed yet).
+        known.set(unminted, null);
+        await cancelUpstreamTask({ server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion }, unminted);
+        log.warn({ requestId: ctx.actor.request.requestId, serverId: ctx.server.id, method: options.method }, "Upstream answered with a task Tether does not govern; cancelled it");
+        return errorResponse(
+          (answered.id as TJsonRpcId | undefined) ?? options.pendingId ?? null,
+          RPC_ERROR.INTERNAL,
+          "The upstream server answered with a task in a form Tether does not govern yet (the 2026-07-28 task wire); no handle was issued and the task was cancelled.",
+        );
+      }
+      if (answered.method === "notifications/tasks") return null; // the 2026-07-28 wire's status push: not relayed yet
       return translate(answered);
     },
     serialize(message) {
@@ -81,4 +100,18 @@ export function createExchange(
       await recordUpstreamError({ actor: ctx.actor, serverId: ctx.server.id, method: options.method, detail, accessor: options.accessor ?? null, err });
     },
   };
+}
+
+/**
+ * The upstream task id an answer would hand the agent without a handle behind it, or null: a
+ * `task` object or a flat task (`resultType: "task"`, or `taskId` with `status`) whose id is not
+ * one of Tether's tokens. Answers the gateway rewrote already carry tokens.
+ */
+function ungovernedTaskId(message: TJson): string | null {
+  const result = message.result;
+  if (!isObject(result)) return null;
+  const nested = isObject(result.task) ? result.task.taskId : undefined;
+  const flat = result.resultType === "task" || ("taskId" in result && "status" in result) ? result.taskId : undefined;
+  const id = typeof nested === "string" ? nested : typeof flat === "string" ? flat : null;
+  return id !== null && !HANDLE_TOKEN_PATTERN.test(id) ? id : null;
 }

@@ -5,6 +5,7 @@ import { methodLabel, metrics } from "@/lib/metrics/registry";
 import type { Prisma } from "@/lib/db/generated/client";
 import { authenticateGatewayCall } from "./authenticate-gateway-call";
 import { authorizeHandleUse } from "./authorize-handle-use";
+import { consumeTaskRateLimit } from "./consume-task-rate-limit";
 import type { TGatewayContext } from "./create-exchange";
 import { forwardToUpstream } from "./forward-to-upstream";
 import {
@@ -61,7 +62,9 @@ export async function handleMcpPost(request: Request, slug: string): Promise<Res
       if (rpc.method === "tools/call") return await relayToolCall(ctx, checked as TJsonRpcRequest);
       return await forwardToUpstream(ctx, checked, { method: rpc.method, pendingId: rpc.id });
     }
-    // Notifications and the agent's answers to upstream requests (elicitation, sampling).
+    // Notifications and the agent's answers to upstream requests (elicitation, sampling). A task
+    // operation sent as a notification names a token without asking anything: never forwarded.
+    if (message.kind === "notification" && message.message.method.startsWith("tasks/")) return new Response(null, { status: 202 });
     const checked = await translateRelatedTask(ctx, message.message);
     if (!checked) return new Response(null, { status: 202 });
     return await forwardToUpstream(ctx, checked, { method: message.kind === "notification" ? message.message.method : "response", pendingId: null });
@@ -78,6 +81,9 @@ export async function handleMcpPost(request: Request, slug: string): Promise<Res
 async function translateRelatedTask(ctx: TGatewayContext, message: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   const token = relatedTaskId(message);
   if (token === undefined) return message;
+  // Naming a task counts against the task-operation budget like any task call; over it, nothing
+  // is looked up (or audited), the message is refused as naming no task.
+  if ((await consumeTaskRateLimit({ actor: ctx.actor, serverId: ctx.server.id, operation: "related-task" })) !== null) return null;
   const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, token, operation: "related-task" });
   return handle ? withRelatedTaskId(message, handle.upstreamTaskId) : null;
 }

@@ -5,6 +5,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { encryptSecret } from "@/lib/crypto/secrets";
 import { getPrisma } from "@/lib/db/client";
 import type { TTx } from "@/lib/db/types";
+import { scrubStatusMessage } from "@/lib/handles/apply-observed-status";
 import { getCurrentPolicy } from "@/lib/policy/get-current-policy";
 import { lockPolicyShared } from "@/lib/policy/lock-policy";
 import { encryptHandleToken, handleTokenHash, newAccessor, newHandleToken, upstreamTaskContext, upstreamTaskIdHash } from "./handle-token";
@@ -97,7 +98,7 @@ export async function mintHandle(input: {
         upstreamTtlMs,
         effectiveTtlMs: ttl,
         status: upstreamTask.status,
-        statusMessage: upstreamTask.statusMessage?.slice(0, 2000) ?? null,
+        statusMessage: scrubStatusMessage(upstreamTask.statusMessage, upstreamTask.taskId, accessor),
         pollIntervalMs: storedMs(upstreamTask.pollInterval),
         createdAt,
         expiresAt,

@@ -33,7 +33,7 @@ export async function recordHandleUse(input: THandleUse): Promise<void> {
   }
   await getPrisma().$transaction(async (tx) => {
     const outcome = observed
-      ? await applyObservedStatus(tx, { handle, observed, source: "gateway", requestId: actor.request.requestId, countUse: true })
+      ? await applyObservedStatus(tx, { handle, observed, source: "gateway", requestId: actor.request.requestId, countUse: true, upstreamTaskId: handle.upstreamTaskId })
       : "unchanged";
     if (!observed) await tx.$executeRaw`UPDATE handle SET last_used_at = now(), use_count = use_count + 1 WHERE id = ${handle.id}::uuid`;
     const status = outcome === "transition" && observed ? observed.status : handle.status;

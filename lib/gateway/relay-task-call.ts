@@ -5,6 +5,8 @@ import { forwardToUpstream } from "./forward-to-upstream";
 import { jsonRpcHttpResponse, rpcError } from "./gateway-http";
 import { RPC_ERROR, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
 import { recordAgentCancelOutcome, recordAgentCancelRequested, type TCancelOutcome } from "./record-agent-cancel";
+import { recheckHandle } from "./recheck-handle";
+import { recordHandleDenial } from "./record-handle-denial";
 import { recordHandleUse } from "./record-handle-use";
 import { getMintingSession } from "./resolve-gateway-session";
 import { requestUpstream } from "./request-upstream";
@@ -59,7 +61,10 @@ export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sess
   if (retryAfter !== null) return rpcError(request.id, RPC_ERROR.RATE_LIMITED, `Rate limit exceeded for task operations; retry in ${retryAfter} s.`);
   const { handle } = resolved;
   let ctx: TGatewayContext = { ...base, session: resolved.session };
-  if (!handle) return jsonRpcHttpResponse(taskNotFound(request.id));
+  if (!handle) {
+    await resolved.recordDenial();
+    return jsonRpcHttpResponse(taskNotFound(request.id));
+  }
   const token = params.taskId as string;
   // Unbound sessions (policy): the same agent may use the handle from another of its sessions,
   // but the call must reach the upstream session that owns the task.
@@ -75,6 +80,14 @@ export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sess
   if (operation === "tasks/cancel") attempt = await recordAgentCancelRequested({ actor: ctx.actor, handle });
 
   const onAnswer = async (message: TJson): Promise<TJson> => {
+    if (operation === "tasks/result") {
+      // The result may come long after the check: the handle must still be usable to receive it.
+      const cause = await recheckHandle(handle.id);
+      if (cause) {
+        await recordHandleDenial({ actor: ctx.actor, serverId: ctx.server.id, operation, cause, handle, token });
+        return taskNotFound(request.id);
+      }
+    }
     const task = isObject(message.result) ? ZUpstreamTask.safeParse(message.result) : null;
     if (operation === "tasks/cancel") {
       await recordAgentCancelOutcome({ actor: ctx.actor, handle, outcome: cancelOutcome(message), attempt });

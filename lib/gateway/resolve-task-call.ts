@@ -1,6 +1,6 @@
 import "server-only";
 import { getPool } from "@/lib/db/client";
-import { CURRENT_POLICY_FROM, HANDLE_CHECK_COLUMNS, checkHandleRow, tokenLookup, type THandleCheckRow, type THandleOperation, type TUsableHandle } from "./authorize-handle-use";
+import { CURRENT_POLICY_FROM, HANDLE_CHECK_COLUMNS, judgeHandleRow, recordJudgedDenial, tokenLookup, type THandleCheckRow, type THandleOperation, type TUsableHandle } from "./authorize-handle-use";
 import type { TGatewayContext } from "./create-exchange";
 import { SESSION_COLUMNS, sessionFromRow, sessionHashOf, type TGatewaySession, type TSessionRow } from "./resolve-gateway-session";
 
@@ -15,7 +15,7 @@ export async function resolveTaskCall(input: {
   sessionHeader: string | null;
   token: unknown;
   operation: THandleOperation;
-}): Promise<{ session: TGatewaySession; handle: TUsableHandle | null }> {
+}): Promise<{ session: TGatewaySession; handle: TUsableHandle | null; recordDenial: () => Promise<void> }> {
   const { ctx } = input;
   const sessionHash = sessionHashOf(input.sessionHeader);
   const lookup = tokenLookup(input.token);
@@ -28,6 +28,10 @@ export async function resolveTaskCall(input: {
   );
   const row = rows[0];
   const session = await sessionFromRow(row, { actor: ctx.actor, server: ctx.server });
-  const handle = await checkHandleRow(row, { actor: ctx.actor, serverId: ctx.server.id, sessionId: session.id, token: input.token, operation: input.operation }, lookup);
-  return { session, handle };
+  const use = { actor: ctx.actor, serverId: ctx.server.id, sessionId: session.id, token: input.token, operation: input.operation };
+  const judgement = judgeHandleRow(row, use, lookup);
+  // The refusal is recorded by the caller, and only for calls within the rate limit: over it, a
+  // flood of bad tokens must not turn into a flood of audit rows.
+  if ("handle" in judgement) return { session, handle: judgement.handle, recordDenial: async () => undefined };
+  return { session, handle: null, recordDenial: async () => void (await recordJudgedDenial(judgement, use, lookup.token)) };
 }

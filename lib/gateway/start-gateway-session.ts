@@ -8,6 +8,8 @@ import type { Prisma } from "@/lib/db/generated/client";
 import { GatewayHttpError, RPC_ERROR } from "./jsonrpc";
 import type { TUpstreamServer } from "./upstream";
 
+const MAX_CLIENT_INFO_CHARS = 8_192;
+
 export function upstreamSessionContext(gatewaySessionId: string): string {
   return `gateway-session:${gatewaySessionId}`;
 }
@@ -28,7 +30,12 @@ export async function startGatewaySession(input: {
   if (actor.type !== "service") throw new GatewayHttpError(403, RPC_ERROR.INVALID_REQUEST, "Only agents (service accounts) may use the gateway.");
   const id = randomUUID();
   const downstreamSessionId = randomToken(32);
-  const clientInfo = input.clientInfo === null ? null : (storableJson(input.clientInfo) as Prisma.InputJsonValue);
+  const storable = input.clientInfo === null ? null : (storableJson(input.clientInfo) as Prisma.InputJsonValue);
+  // Kept for reviewers, not as a store: an oversized clientInfo keeps only its name and version.
+  const clientInfo =
+    storable !== null && JSON.stringify(storable).length > MAX_CLIENT_INFO_CHARS
+      ? (storableJson({ name: String((storable as { name?: unknown }).name ?? "").slice(0, 200), version: String((storable as { version?: unknown }).version ?? "").slice(0, 100) }) as Prisma.InputJsonValue)
+      : storable;
   const name = (clientInfo as { name?: unknown } | null)?.name;
   const clientName = typeof name === "string" ? name.slice(0, 200) : null;
   await getPrisma().$transaction(async (tx) => {

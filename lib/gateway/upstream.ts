@@ -68,11 +68,17 @@ export async function postUpstream(call: TUpstreamCall, body: unknown, timeoutMs
   return send(call, { method: "POST", headers, body: JSON.stringify(body), timeoutMs });
 }
 
+/**
+ * A server-to-client stream lasts at most this long; the client reconnects (Last-Event-ID), and the
+ * reconnection is authenticated again, so a disabled agent or a revoked key loses it soon after.
+ */
+export const STREAM_MAX_MS = 5 * 60_000;
+
 /** Opens the upstream's server-to-client SSE stream for the session. */
 export async function openUpstreamStream(call: TUpstreamCall, lastEventId: string | null): Promise<Response> {
   const headers = upstreamHeaders(call, "text/event-stream");
   if (lastEventId) headers.set("last-event-id", lastEventId);
-  return send(call, { method: "GET", headers, timeoutMs: null });
+  return send(call, { method: "GET", headers, timeoutMs: STREAM_MAX_MS });
 }
 
 /** Ends the upstream session; best effort (an upstream that is gone has ended it anyway). */

@@ -19,13 +19,21 @@ export type TObservation = "transition" | "violation" | "unchanged" | "raced";
  */
 export async function applyObservedStatus(
   tx: TTx,
-  input: { handle: { id: string; accessor: string; status: string }; observed: TObservedStatus; source: "gateway" | "poller"; requestId: string; countUse: boolean },
+  input: {
+    handle: { id: string; accessor: string; status: string };
+    observed: TObservedStatus;
+    source: "gateway" | "poller";
+    requestId: string;
+    countUse: boolean;
+    /** The task's upstream id: never stored, so a status message that repeats it is scrubbed. */
+    upstreamTaskId?: string;
+  },
 ): Promise<TObservation> {
   const { handle, observed } = input;
   const actor = systemActor(input.source === "gateway" ? "gateway" : "status-sync", input.requestId);
   const from = handle.status;
   const to = observed.status;
-  const message = observed.statusMessage?.slice(0, 2000) ?? null;
+  const message = scrubStatusMessage(observed.statusMessage, input.upstreamTaskId, handle.accessor);
   const interval = observed.pollInterval === undefined ? null : Math.min(Math.max(0, Math.round(observed.pollInterval)), 2_147_483_647);
   const use = input.countUse ? 1 : 0;
 
@@ -60,4 +68,11 @@ export async function applyObservedStatus(
     payload: { accessor: handle.accessor, from, to, statusMessage: message, source: input.source },
   });
   return "transition";
+}
+
+/** A status message as stored and shown: bounded, with the task's upstream id replaced by its accessor. */
+export function scrubStatusMessage(message: string | undefined, upstreamTaskId: string | undefined, accessor: string): string | null {
+  if (message === undefined) return null;
+  const scrubbed = upstreamTaskId && upstreamTaskId.length >= 4 ? message.split(upstreamTaskId).join(accessor) : message;
+  return scrubbed.slice(0, 2000);
 }

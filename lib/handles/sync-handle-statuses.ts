@@ -9,7 +9,7 @@ import { ZUpstreamTask } from "@/lib/gateway/task-shape";
 import { UpstreamError, type TUpstreamCall } from "@/lib/gateway/upstream";
 import { describeErrorForLog, log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/registry";
-import { applyObservedStatus, type TObservedStatus } from "./apply-observed-status";
+import { applyObservedStatus, scrubStatusMessage, type TObservedStatus } from "./apply-observed-status";
 
 /** How long a claimed handle stays the claimant's: a crashed worker's share is picked up after this. */
 export const POLL_LEASE_SECONDS = 30;
@@ -169,7 +169,7 @@ async function recordUnchanged(rows: Array<{ h: TClaimed; observed: TObservedSta
       WHERE handle.id = v.id AND handle.status::text = v.status`,
     [
       rows.map(({ h }) => h.id),
-      rows.map(({ observed }) => observed.statusMessage?.slice(0, 2000) ?? null),
+      rows.map(({ h, observed }) => scrubStatusMessage(observed.statusMessage, decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)), h.accessor)),
       rows.map(({ observed }) => (observed.pollInterval === undefined ? null : Math.min(Math.max(0, Math.round(observed.pollInterval)), 2_147_483_647))),
       rows.map(({ h, observed }) => nextDelayMs(h, observed.pollInterval ?? null, 0)),
       rows.map(({ h }) => h.status),
@@ -218,7 +218,14 @@ async function recordPoll(h: TClaimed, observed: TObservedStatus | null): Promis
   }
   const requestId = `sync-${randomUUID()}`;
   const outcome = await getPrisma().$transaction(async (tx) => {
-    const result = await applyObservedStatus(tx, { handle: h, observed, source: "poller", requestId, countUse: false });
+    const result = await applyObservedStatus(tx, {
+      handle: h,
+      observed,
+      source: "poller",
+      requestId,
+      countUse: false,
+      upstreamTaskId: decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)),
+    });
     await tx.$executeRaw`
       UPDATE handle SET last_polled_at = now(), poll_failures = 0, poll_lease_until = NULL,
              next_poll_at = now() + make_interval(secs => ${nextDelayMs(h, observed.pollInterval ?? null, 0)}::double precision / 1000)

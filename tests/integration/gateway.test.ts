@@ -201,6 +201,67 @@ describe("upstream failures", () => {
   });
 
 
+  it("never hands out a task id no handle stands for: a flat (2026-07-28 style) task answer is cancelled upstream and refused", async () => {
+    const { createServer } = await import("node:http");
+    const methods: string[] = [];
+    const flat = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const message = JSON.parse(Buffer.concat(chunks).toString() || "{}") as { id?: unknown; method?: string };
+        methods.push(message.method ?? "?");
+        if (message.method === "notifications/initialized") {
+          res.writeHead(202).end();
+          return;
+        }
+        const result =
+          message.method === "initialize"
+            ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "flat", version: "0" } }
+            : message.method === "tools/call"
+              ? { resultType: "task", taskId: "upstream-task-0001", status: "working", ttlMs: 60000 }
+              : { taskId: "upstream-task-0001", status: "cancelled" };
+        res.writeHead(200, { "content-type": "application/json", ...(message.method === "initialize" ? { "mcp-session-id": "flat-session-0001" } : {}) });
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }));
+      });
+    });
+    await new Promise<void>((resolve) => flat.listen(0, "127.0.0.1", resolve));
+    try {
+      const flatServer = await registerServer({ url: `http://127.0.0.1:${(flat.address() as { port: number }).port}/mcp` });
+      const client = await connect(alice, flatServer.slug);
+      const answer = await client.request({ method: "tools/call", params: { name: "anything", arguments: {} } }, CallToolResultSchema.passthrough()).catch((e: unknown) => e);
+      expect(answer).toBeInstanceOf(McpError);
+      expect((answer as McpError).message).toContain("no handle was issued and the task was cancelled");
+      expect(JSON.stringify(answer)).not.toContain("upstream-task-0001");
+      expect(methods).toContain("tasks/cancel");
+    } finally {
+      flat.closeAllConnections();
+      await new Promise<void>((resolve) => flat.close(() => resolve()));
+    }
+  });
+
+  it("drops a task operation sent as a notification (it would carry a token upstream)", async () => {
+    const client = await connect(alice);
+    const task = await createTask(client, "long_task", { seconds: 5 });
+    await client.notification({ method: "tasks/cancel" as "notifications/cancelled", params: { taskId: task.taskId } as never });
+    expect((await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } })).cancelState).toBe("none");
+    expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe("working");
+  });
+
+  it("withholds a blocking tasks/result whose handle is revoked while it waits", async () => {
+    const client = await connect(alice);
+    const task = await createTask(client, "long_task", { seconds: 1.5 });
+    const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
+    const waiting = client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 300));
+    await getPrisma().handle.update({ where: { id: handle.id }, data: { revokedAt: new Date(), revokeTrigger: "manual", revokeReason: "test" } });
+    const outcome = await waiting;
+    expect(outcome).toBeInstanceOf(McpError);
+    expect((outcome as McpError).code).toBe(ErrorCode.InvalidParams);
+    const denial = await getPrisma().auditEvent.findFirst({ where: { targetId: handle.id, action: "handle.denied" }, orderBy: { seq: "desc" } });
+    expect(denial?.payload).toMatchObject({ operation: "tasks/result", cause: "revoked" });
+    expect(await getPrisma().auditEvent.count({ where: { targetId: handle.id, action: "handle.result_fetched" } })).toBe(0);
+  });
+
   it("tells the agent clearly when the upstream is down, audits it, and keeps the handle's last state", async () => {
     const flaky = await startDemoServer();
     const flakyServer = await registerServer({ url: flaky.url, bearerToken: flaky.bearerToken });

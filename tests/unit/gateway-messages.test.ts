@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { RELATED_TASK_META_KEY, classifyMessage, describeInvalidMessage } from "@/lib/gateway/jsonrpc";
 import { relatedTaskId, scrubUpstreamIds, withRelatedTaskId } from "@/lib/gateway/rewrite-task-ids";
 import { effectiveTtl, storedMs } from "@/lib/gateway/task-shape";
+import { scrubStatusMessage } from "@/lib/handles/apply-observed-status";
 
 describe("classifyMessage", () => {
   it("tells requests, notifications, results and errors apart", () => {
@@ -66,5 +67,13 @@ describe("effectiveTtl", () => {
     expect(storedMs(1e15)).toBe(2_147_483_647);
     expect(storedMs(-5)).toBe(0);
     expect(storedMs(Number.NaN)).toBeNull();
+  });
+});
+
+describe("scrubStatusMessage", () => {
+  it("replaces the task's upstream id with its accessor and bounds the length", () => {
+    expect(scrubStatusMessage("job 7f3a-99 running (7f3a-99)", "7f3a-99", "hdl_ab")).toBe("job hdl_ab running (hdl_ab)");
+    expect(scrubStatusMessage(undefined, "7f3a-99", "hdl_ab")).toBeNull();
+    expect(scrubStatusMessage("x".repeat(5000), "7f3a-99", "hdl_ab")).toHaveLength(2000);
   });
 });

@@ -10,6 +10,14 @@ beforeAll(() => {
 });
 
 describe("secrets", () => {
+  it("refuses an envelope whose tag was shortened (a cheaper forgery) or whose IV is not 96 bits", () => {
+    const [v, iv, tag, ct] = encryptSecret("upstream-task-id", "ctx").split(".");
+    const shortTag = Buffer.from(tag!, "base64url").subarray(0, 4).toString("base64url");
+    expect(() => decryptSecret([v, iv, shortTag, ct].join("."), "ctx")).toThrow("Unrecognised secret envelope.");
+    const longIv = Buffer.concat([Buffer.from(iv!, "base64url"), Buffer.alloc(4)]).toString("base64url");
+    expect(() => decryptSecret([v, longIv, tag, ct].join("."), "ctx")).toThrow("Unrecognised secret envelope.");
+  });
+
   it("keys hashes by purpose so one domain never matches another", () => {
     expect(keyedHash("api-key", "x")).toBe(keyedHash("api-key", "x"));
     expect(keyedHash("api-key", "x")).not.toBe(keyedHash("handle-token", "x"));
