@@ -13,7 +13,9 @@ import { applyObservedStatus, scrubStatusMessage, type TObservedStatus } from ".
 
 /** How long a claimed handle stays the claimant's: a crashed worker's share is picked up after this. */
 export const POLL_LEASE_SECONDS = 30;
-const BATCH = 200;
+// Large enough that one round spans many upstream sessions at once (their listings run in
+// parallel, up to each server's concurrency cap).
+const BATCH = 1000;
 
 type TClaimed = {
   id: string;
@@ -81,13 +83,15 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
   // handle, or a server without tasks/list, gets its own tasks/get.
   const byServer = new Map<string, TClaimed[]>();
   for (const h of claimed) byServer.set(h.server_id, [...(byServer.get(h.server_id) ?? []), h]);
+  // Listed handles whose status did not change, from every listing of the round: one statement.
+  const unchanged: TUnchanged[] = [];
   await Promise.all(
     [...byServer.values()].map(async (handles) => {
       const jobs: Array<() => Promise<void>> = [];
       const bySession = new Map<string, TClaimed[]>();
       for (const h of handles) bySession.set(h.session_id ?? h.id, [...(bySession.get(h.session_id ?? h.id) ?? []), h]);
       for (const group of bySession.values()) {
-        if (group.length > 1 && group[0]!.can_list) jobs.push(async () => (await refreshByList(group)).forEach(count));
+        if (group.length > 1 && group[0]!.can_list) jobs.push(async () => (await refreshByList(group, unchanged)).forEach(count));
         else for (const h of group) jobs.push(async () => count(await pollOne(h)));
       }
       const lanes = Math.max(1, Math.min(handles[0]!.poll_concurrency, jobs.length));
@@ -98,8 +102,11 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
       );
     }),
   );
+  if (unchanged.length) (await recordUnchanged(unchanged)).forEach(count);
   return round;
 }
+
+type TUnchanged = { h: TClaimed; observed: TObservedStatus; upstreamTaskId: string };
 
 type TPollOutcome = "transition" | "unchanged" | "failed";
 
@@ -120,7 +127,7 @@ const MAX_LIST_PAGES = 20;
  * whose task is missing from a complete listing is gone upstream; if the listing fails or is cut
  * short, the handles fall back to their own tasks/get.
  */
-async function refreshByList(group: TClaimed[]): Promise<TPollOutcome[]> {
+async function refreshByList(group: TClaimed[], unchanged: TUnchanged[]): Promise<TPollOutcome[]> {
   const call = upstreamCall(group[0]!);
   const seen = new Map<string, TObservedStatus>();
   let complete = false;
@@ -144,23 +151,23 @@ async function refreshByList(group: TClaimed[]): Promise<TPollOutcome[]> {
     if (err instanceof UpstreamError && err.status === 404 && call.sessionId) return Promise.all(group.map((h) => recordPoll(h, SESSION_GONE)));
     if (!(err instanceof UpstreamError)) log.error({ err: describeErrorForLog(err) }, "Status listing failed");
   }
-  const unchanged: Array<{ h: TClaimed; observed: TObservedStatus }> = [];
-  const outcomes: Array<Promise<TPollOutcome | TPollOutcome[]>> = [];
+  const outcomes: Array<Promise<TPollOutcome>> = [];
   for (const h of group) {
-    const observed = seen.get(decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)));
-    if (observed && observed.status === h.status) unchanged.push({ h, observed });
+    const upstreamTaskId = decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id));
+    const observed = seen.get(upstreamTaskId);
+    if (observed && observed.status === h.status) unchanged.push({ h, observed, upstreamTaskId });
     else if (observed) outcomes.push(recordPoll(h, observed));
     else outcomes.push(complete ? recordPoll(h, TASK_GONE) : pollOne(h));
   }
-  if (unchanged.length) outcomes.push(recordUnchanged(unchanged));
-  return (await Promise.all(outcomes)).flat();
+  return Promise.all(outcomes);
 }
 
 /**
- * The common case of a listing, written for all its handles in one statement: the status did not
- * change, so there is nothing to audit, only the message, the poll time and the next poll.
+ * The common case of a listing, written for all such handles of a round in one statement: the
+ * status did not change, so there is nothing to audit, only the message, the poll time and the
+ * next poll.
  */
-async function recordUnchanged(rows: Array<{ h: TClaimed; observed: TObservedStatus }>): Promise<TPollOutcome[]> {
+async function recordUnchanged(rows: TUnchanged[]): Promise<TPollOutcome[]> {
   await getPool().query(
     `UPDATE handle SET status_message = v.message, poll_interval_ms = COALESCE(v.interval, handle.poll_interval_ms),
             last_polled_at = now(), poll_failures = 0, poll_lease_until = NULL,
@@ -169,7 +176,7 @@ async function recordUnchanged(rows: Array<{ h: TClaimed; observed: TObservedSta
       WHERE handle.id = v.id AND handle.status::text = v.status`,
     [
       rows.map(({ h }) => h.id),
-      rows.map(({ h, observed }) => scrubStatusMessage(observed.statusMessage, decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)), h.accessor)),
+      rows.map(({ h, observed, upstreamTaskId }) => scrubStatusMessage(observed.statusMessage, upstreamTaskId, h.accessor)),
       rows.map(({ observed }) => (observed.pollInterval === undefined ? null : Math.min(Math.max(0, Math.round(observed.pollInterval)), 2_147_483_647))),
       rows.map(({ h, observed }) => nextDelayMs(h, observed.pollInterval ?? null, 0)),
       rows.map(({ h }) => h.status),
