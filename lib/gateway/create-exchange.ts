@@ -23,6 +23,9 @@ export type TGatewayContext = {
   signal: AbortSignal;
 };
 
+const MAX_KNOWN_IDS = 2_000;
+const MAX_UNKNOWN_LOOKUPS = 1_000;
+
 const isObject = (v: unknown): v is TJson => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -44,9 +47,15 @@ export function createExchange(
   const known = options.known ?? new Map<string, string | null>();
 
   const handleIds = new Map<string, string>();
+  let unknownLookups = 0;
   const tokenFor = async (upstreamTaskId: string): Promise<string | null> => {
     if (known.has(upstreamTaskId)) return known.get(upstreamTaskId) ?? null;
+    // A long-lived stream naming ever new task ids must not cost a query each, nor grow without
+    // bound: past these limits an unknown id is treated as no handle (dropped or stripped).
+    if (unknownLookups >= MAX_UNKNOWN_LOOKUPS) return null;
     const found = await findHandleByUpstreamId({ serverId: ctx.server.id, principalId: ctx.actor.id, sessionId: ctx.session.id, upstreamTaskId });
+    if (!found) unknownLookups++;
+    if (known.size >= MAX_KNOWN_IDS) known.delete(known.keys().next().value!);
     known.set(upstreamTaskId, found?.token ?? null);
     if (found) handleIds.set(upstreamTaskId, found.id);
     return found?.token ?? null;

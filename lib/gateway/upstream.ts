@@ -92,6 +92,48 @@ export async function deleteUpstreamSession(call: TUpstreamCall): Promise<void> 
   }
 }
 
+/**
+ * The largest single message Tether reads from an upstream (a JSON body in bytes, one SSE event
+ * in characters). An upstream is not trusted to be small: beyond this the answer is refused, not
+ * buffered.
+ */
+export const MAX_UPSTREAM_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+function tooLarge(): UpstreamError {
+  return new UpstreamError("The upstream server sent a message larger than Tether accepts.");
+}
+
+async function readTextWithLimit(body: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_UPSTREAM_MESSAGE_BYTES) throw tooLarge();
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Fails the stream when one SSE event (text up to a blank line) grows beyond the limit. */
+function limitEventSize(): TransformStream<string, string> {
+  let pending = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      const end = Math.max(chunk.lastIndexOf("\n\n"), chunk.lastIndexOf("\r\n\r\n"), chunk.lastIndexOf("\r\r"));
+      pending = end === -1 ? pending + chunk.length : chunk.length - end;
+      if (pending > MAX_UPSTREAM_MESSAGE_BYTES) throw tooLarge();
+      controller.enqueue(chunk);
+    },
+  });
+}
+
 export type TUpstreamEvent = { data: string; id?: string | undefined; event?: string | undefined };
 
 /**
@@ -105,14 +147,14 @@ export async function* readUpstreamEvents(response: Response): AsyncGenerator<TU
   }
   const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "application/json") {
-    yield { data: await response.text() };
+    yield { data: await readTextWithLimit(response.body) };
     return;
   }
   if (type !== "text/event-stream") {
     await response.body.cancel();
     throw new UpstreamError(`The upstream server answered with an unexpected content type (${type || "none"}).`, undefined, response.status);
   }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(limitEventSize()).pipeThrough(new EventSourceParserStream()).getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();

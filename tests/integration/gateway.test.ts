@@ -239,6 +239,37 @@ describe("upstream failures", () => {
     }
   });
 
+  it("refuses an oversized upstream answer instead of buffering it", async () => {
+    const { createServer } = await import("node:http");
+    const huge = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const message = JSON.parse(Buffer.concat(chunks).toString() || "{}") as { id?: unknown; method?: string };
+        if (message.method === "notifications/initialized") return void res.writeHead(202).end();
+        if (message.method === "initialize") {
+          res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "huge-session-0001" });
+          return void res.end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "huge", version: "0" } } }));
+        }
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { content: [{ type: "text", text: "x".repeat(17 * 1024 * 1024) }] } }));
+      });
+    });
+    await new Promise<void>((resolve) => huge.listen(0, "127.0.0.1", resolve));
+    try {
+      const hugeServer = await registerServer({ url: `http://127.0.0.1:${(huge.address() as { port: number }).port}/mcp` });
+      const client = await connect(alice, hugeServer.slug);
+      const error = await client.callTool({ name: "anything", arguments: {} }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).message).toContain("The upstream server sent an answer Tether could not read.");
+      const audited = await getPrisma().auditEvent.findFirst({ where: { action: "gateway.upstream_error", targetId: hugeServer.id } });
+      expect(audited?.payload).toMatchObject({ detail: "The upstream server sent a message larger than Tether accepts." });
+    } finally {
+      huge.closeAllConnections();
+      await new Promise<void>((resolve) => huge.close(() => resolve()));
+    }
+  });
+
   it("drops a task operation sent as a notification (it would carry a token upstream)", async () => {
     const client = await connect(alice);
     const task = await createTask(client, "long_task", { seconds: 5 });
