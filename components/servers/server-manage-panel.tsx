@@ -131,58 +131,41 @@ export function ServerManagePanel({
       ) : null}
 
       {panel === "disable" ? (
-        <form
-          noValidate
-          aria-label={`Disable ${server.name}`}
-          className="max-w-lg space-y-2 rounded-control border border-border p-3"
-          onSubmit={(e) => {
-            e.preventDefault();
-            run(() => setServerEnabledAction({ serverId: server.id, enabled: false, reason }), "Disabled.");
-          }}
+        <ReasonPanel
+          label={`Disable ${server.name}`}
+          reasonId={ids.reason}
+          reason={reason}
+          onReason={setReason}
+          reasonError={errors.reason}
+          error={result && !result.ok && !errors.reason ? result.error : null}
+          pending={pending}
+          submitLabel="Confirm disable"
+          submitVariant="danger"
+          onSubmit={() => run(() => setServerEnabledAction({ serverId: server.id, enabled: false, reason }), "Disabled.")}
+          onCancel={() => open("disable")}
         >
-          <p className="text-sm text-fg-muted">
-            The gateway stops serving /mcp/{server.slug} at once and health checks stop.{" "}
-            {liveHandles > 0 ? `Its ${liveHandles} live ${liveHandles === 1 ? "handle is" : "handles are"} refused while it is disabled, not revoked.` : ""}
-          </p>
-          <ReasonField id={ids.reason} value={reason} error={errors.reason} onChange={setReason} />
-          <div className="flex gap-2">
-            <Button type="submit" variant="danger" className="h-8 px-2.5" disabled={pending}>
-              Confirm disable
-            </Button>
-            <Button type="button" variant="ghost" className="h-8 px-2.5" onClick={() => open("disable")}>
-              Cancel
-            </Button>
-          </div>
-          {result && !result.ok && !errors.reason ? <p className="text-xs text-danger">{result.error}</p> : null}
-        </form>
+          The gateway stops serving /mcp/{server.slug} at once and health checks stop.{" "}
+          {liveHandles > 0 ? `Its ${liveHandles} live ${liveHandles === 1 ? "handle is" : "handles are"} refused while it is disabled, not revoked.` : ""}
+        </ReasonPanel>
       ) : null}
 
       {panel === "polling" ? (
-        <form
-          noValidate
-          aria-label={`${pollingPaused ? "Resume" : "Pause"} polling of ${server.name}`}
-          className="max-w-lg space-y-2 rounded-control border border-border p-3"
-          onSubmit={(e) => {
-            e.preventDefault();
-            run(() => setServerPollingAction({ serverId: server.id, paused: !pollingPaused, reason }), pollingPaused ? "Polling resumed." : "Polling paused.");
-          }}
+        <ReasonPanel
+          label={`${pollingPaused ? "Resume" : "Pause"} polling of ${server.name}`}
+          reasonId={`${ids.reason}-polling`}
+          reason={reason}
+          onReason={setReason}
+          reasonError={errors.reason}
+          error={result && !result.ok && !errors.reason ? result.error : null}
+          pending={pending}
+          submitLabel={pollingPaused ? "Resume polling" : "Pause polling"}
+          onSubmit={() => run(() => setServerPollingAction({ serverId: server.id, paused: !pollingPaused, reason }), pollingPaused ? "Polling resumed." : "Polling paused.")}
+          onCancel={() => open("polling")}
         >
-          <p className="text-sm text-fg-muted">
-            {pollingPaused
-              ? "Tether polls this server's live tasks for their status again."
-              : "Tether stops polling this server's live tasks; the gateway keeps serving it, and statuses change only when agents poll."}
-          </p>
-          <ReasonField id={`${ids.reason}-polling`} value={reason} error={errors.reason} onChange={setReason} />
-          <div className="flex gap-2">
-            <Button type="submit" className="h-8 px-2.5" disabled={pending}>
-              {pollingPaused ? "Resume polling" : "Pause polling"}
-            </Button>
-            <Button type="button" variant="ghost" className="h-8 px-2.5" onClick={() => open("polling")}>
-              Cancel
-            </Button>
-          </div>
-          {result && !result.ok && !errors.reason ? <p className="text-xs text-danger">{result.error}</p> : null}
-        </form>
+          {pollingPaused
+            ? "Tether polls this server's live tasks for their status again."
+            : "Tether stops polling this server's live tasks; the gateway keeps serving it, and statuses change only when agents poll."}
+        </ReasonPanel>
       ) : null}
 
       {panel === "remove" ? (
@@ -235,6 +218,46 @@ export function ServerManagePanel({
         </form>
       ) : null}
     </div>
+  );
+}
+
+/** A small confirmation form: what will happen, a reason for the audit trail, confirm or cancel. */
+function ReasonPanel(props: {
+  label: string;
+  reasonId: string;
+  reason: string;
+  onReason: (v: string) => void;
+  reasonError: string | undefined;
+  error: string | null;
+  pending: boolean;
+  submitLabel: string;
+  submitVariant?: "danger";
+  onSubmit: () => void;
+  onCancel: () => void;
+  children: React.ReactNode;
+}) {
+  return (
+    <form
+      noValidate
+      aria-label={props.label}
+      className="max-w-lg space-y-2 rounded-control border border-border p-3"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      <p className="text-sm text-fg-muted">{props.children}</p>
+      <ReasonField id={props.reasonId} value={props.reason} error={props.reasonError} onChange={props.onReason} />
+      <div className="flex gap-2">
+        <Button type="submit" {...(props.submitVariant ? { variant: props.submitVariant } : {})} className="h-8 px-2.5" disabled={props.pending}>
+          {props.submitLabel}
+        </Button>
+        <Button type="button" variant="ghost" className="h-8 px-2.5" onClick={props.onCancel}>
+          Cancel
+        </Button>
+      </div>
+      {props.error ? <p className="text-xs text-danger">{props.error}</p> : null}
+    </form>
   );
 }
 

@@ -18,13 +18,12 @@ import {
   rpcError,
 } from "./gateway-http";
 import { GatewayHttpError, RPC_ERROR, classifyMessage, describeInvalidMessage, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
-import { InvalidCursorError, listAgentTasks } from "./list-agent-tasks";
+import { InvalidCursorError, ListNotAllowedError, listAgentTasks } from "./list-agent-tasks";
 import { relayTaskCall, refuseIfRateLimited, type TTaskOperation } from "./relay-task-call";
 import { relayToolCall } from "./relay-tool-call";
 import { resolveGatewaySession } from "./resolve-gateway-session";
 import { relatedTaskId, withRelatedTaskId } from "./rewrite-task-ids";
 import { startGatewaySession } from "./start-gateway-session";
-import { getCurrentPolicy } from "@/lib/policy/get-current-policy";
 import { deleteUpstreamSession, postUpstream, readUpstreamEvents, upstreamUnavailable, type TUpstreamServer } from "./upstream";
 
 const TASK_OPERATIONS = new Set<string>(["tasks/get", "tasks/result", "tasks/cancel", "tasks/update"]);
@@ -91,14 +90,13 @@ async function translateRelatedTask(ctx: TGatewayContext, message: Record<string
 async function answerTasksList(ctx: TGatewayContext, rpc: TJsonRpcRequest): Promise<Response> {
   const limited = await refuseIfRateLimited(ctx, rpc, "tasks/list");
   if (limited) return limited;
-  const policy = await getCurrentPolicy();
-  if (!policy.allowedOperations.includes("tasks/list")) return rpcError(rpc.id, RPC_ERROR.METHOD_NOT_FOUND, "Method not found: tasks/list is not allowed by Tether's handle policy.");
   try {
     const cursor: unknown = rpc.params?.cursor;
     const result = await listAgentTasks({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, cursor });
     return jsonRpcHttpResponse({ jsonrpc: "2.0", id: rpc.id, result });
   } catch (err) {
     if (err instanceof InvalidCursorError) return rpcError(rpc.id, RPC_ERROR.INVALID_PARAMS, "Invalid cursor");
+    if (err instanceof ListNotAllowedError) return rpcError(rpc.id, RPC_ERROR.METHOD_NOT_FOUND, "Method not found: tasks/list is not allowed by Tether's handle policy.");
     throw err;
   }
 }

@@ -19,6 +19,8 @@ export type TListedTask = {
 };
 
 export class InvalidCursorError extends Error {}
+/** The policy in force does not allow tasks/list. */
+export class ListNotAllowedError extends Error {}
 
 type TScope = { principalId: string; serverId: string; sessionId: string | null };
 
@@ -48,8 +50,9 @@ function readCursor(scope: TScope, cursor: string): { createdAt: Date; id: strin
 export async function listAgentTasks(input: { actor: TActor; serverId: string; sessionId: string; cursor: unknown }): Promise<{ tasks: TListedTask[]; nextCursor?: string }> {
   const { actor } = input;
   const db = getPrisma();
-  const policy = await db.handlePolicy.findFirst({ orderBy: { version: "desc" }, select: { requireSessionBinding: true, minValidVersion: true } });
+  const policy = await db.handlePolicy.findFirst({ orderBy: { version: "desc" }, select: { requireSessionBinding: true, minValidVersion: true, allowedOperations: true } });
   if (!policy) return { tasks: [] };
+  if (!policy.allowedOperations.includes("tasks/list")) throw new ListNotAllowedError();
   const scope: TScope = { principalId: actor.id, serverId: input.serverId, sessionId: policy.requireSessionBinding ? input.sessionId : null };
   if (input.cursor !== undefined && typeof input.cursor !== "string") throw new InvalidCursorError();
   let after: { createdAt: Date; id: string } | null = null;

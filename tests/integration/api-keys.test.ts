@@ -26,6 +26,7 @@ import { auditEventsFor, auditEventsOfRequest } from "./support/audit";
 import { setUpTestSecrets } from "./support/env";
 import { expectAppError, issuePaths } from "./support/errors";
 import { FORCED_AUDIT_FAILURE, withFailingAuditInserts } from "./support/triggers";
+import { insertHandle } from "../factories/handles";
 
 setUpTestSecrets();
 
@@ -78,27 +79,7 @@ async function createServer() {
 }
 
 async function createHandle(input: { principalId: string; serverId: string; apiKeyId: string | null; expiresAt?: Date; revokedAt?: Date | null }) {
-  return prisma.handle.create({
-    data: {
-      accessor: `hdl_${randomUUID().replace(/-/g, "")}`,
-      tokenHash: `th-${randomUUID()}`,
-      tokenEnc: "v1.test.test.test",
-      upstreamTaskIdHash: `uh-${randomUUID()}`,
-      upstreamTaskIdEnc: "v1.test.test.test",
-      wire: "core_2025_11_25",
-      serverId: input.serverId,
-      principalId: input.principalId,
-      apiKeyId: input.apiKeyId,
-      audience: "http://tether.test/mcp/test",
-      toolName: "simulate-research-query",
-      policyVersion: 1,
-      effectiveTtlMs: 3_600_000,
-      expiresAt: input.expiresAt ?? new Date(Date.now() + 3_600_000),
-      revokedAt: input.revokedAt ?? null,
-      revokeReason: input.revokedAt ? "earlier" : null,
-      revokeTrigger: input.revokedAt ? "manual" : null,
-    },
-  });
+  return insertHandle(prisma, input);
 }
 
 // ---- service accounts ---------------------------------------------------------------------

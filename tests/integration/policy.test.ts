@@ -2,7 +2,7 @@
 // that a version and its audit event commit together, and what a tightening does to live handles.
 // The policy and the set of live handles are database-wide facts, so this file has a database of
 // its own; each test retires the live handles it made (a plain UPDATE, no use case) afterwards.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
@@ -17,6 +17,7 @@ import { auditEventsOfRequest } from "./support/audit";
 import { expectAppError, issuePaths } from "./support/errors";
 import { setUpOwnDatabase } from "./support/own-database";
 import { FORCED_AUDIT_FAILURE, withFailingAuditInserts } from "./support/triggers";
+import { insertHandle } from "../factories/handles";
 
 setUpOwnDatabase();
 
@@ -84,27 +85,13 @@ type THandleSpec = {
 
 async function createHandle(context: { serverId: string; principalId: string }, spec: THandleSpec) {
   const now = Date.now();
-  const createdAt = new Date(now - spec.ageMs);
-  const expiresAt = new Date(now + spec.remainingMs);
-  return getPrisma().handle.create({
-    data: {
-      accessor: `acc_${randomBytes(12).toString("hex")}`,
-      tokenHash: randomBytes(32).toString("hex"),
-      tokenEnc: "v1.test.test.test",
-      upstreamTaskIdHash: randomBytes(32).toString("hex"),
-      upstreamTaskIdEnc: `enc:${randomUUID()}`,
-      wire: "core_2025_11_25",
-      serverId: context.serverId,
-      principalId: context.principalId,
-      audience: "https://tether.test/mcp/upstream",
-      toolName: "simulate-research-query",
-      policyVersion: spec.policyVersion,
-      effectiveTtlMs: expiresAt.getTime() - createdAt.getTime(),
-      createdAt,
-      expiresAt,
-      status: spec.status ?? "working",
-      ...(spec.revoked ? { revokedAt: new Date(now - MINUTE), revokeReason: "manual test revoke", revokeTrigger: "manual" } : {}),
-    },
+  return insertHandle(getPrisma(), {
+    ...context,
+    policyVersion: spec.policyVersion,
+    createdAt: new Date(now - spec.ageMs),
+    expiresAt: new Date(now + spec.remainingMs),
+    status: spec.status ?? "working",
+    ...(spec.revoked ? { revokedAt: new Date(now - MINUTE), revokeReason: "manual test revoke" } : {}),
   });
 }
 

@@ -40,6 +40,7 @@ import {
   type TFixture,
   type TMcpFixture,
 } from "./support/upstream-fixtures";
+import { insertHandle } from "../factories/handles";
 
 setUpTestSecrets();
 setUpEnv(() => ({ TETHER_PUBLIC_URL: "https://tether.example", TETHER_SERVER_PROBE_TIMEOUT_MS: "2000", TETHER_SERVER_HEALTH_INTERVAL_SECONDS: "30" }));
@@ -94,26 +95,7 @@ async function registered(overrides: Partial<TRegisterServerInput> = {}, actor: 
 
 async function createHandle(serverId: string, overrides: { expiresAt?: Date; revokedAt?: Date | null } = {}) {
   const owner = await createPrincipal(prisma, { kind: "service", email: null });
-  return prisma.handle.create({
-    data: {
-      accessor: `hdl_${randomUUID().replace(/-/g, "")}`,
-      tokenHash: `th-${randomUUID()}`,
-      tokenEnc: "v1.test.test.test",
-      upstreamTaskIdHash: `uh-${randomUUID()}`,
-      upstreamTaskIdEnc: "v1.test.test.test",
-      wire: "core_2025_11_25",
-      serverId,
-      principalId: owner.id,
-      audience: "https://tether.example/mcp/test",
-      toolName: "long_task",
-      policyVersion: 1,
-      effectiveTtlMs: 3_600_000,
-      expiresAt: overrides.expiresAt ?? new Date(Date.now() + 3_600_000),
-      revokedAt: overrides.revokedAt ?? null,
-      revokeReason: overrides.revokedAt ? "earlier" : null,
-      revokeTrigger: overrides.revokedAt ? "manual" : null,
-    },
-  });
+  return insertHandle(prisma, { serverId, principalId: owner.id, ...overrides });
 }
 
 // ---- registerServer -------------------------------------------------------------------------
