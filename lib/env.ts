@@ -73,6 +73,12 @@ export const ZEnv = z.object({
   TETHER_GATEWAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** How long the gateway waits for an upstream answer before telling the agent it is unreachable. */
   TETHER_GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * Keep the gateway's view of API keys, servers, sessions, handles and the policy in memory,
+   * invalidated through Postgres LISTEN/NOTIFY (off with the embedded database, which cannot
+   * deliver notifications between processes). false: every call reads Postgres.
+   */
+  TETHER_GATEWAY_CACHE: ZBool.default(true),
   /** `tasks/*` calls one principal may make per minute at the gateway (all instances together). */
   TETHER_GATEWAY_TASKS_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   /** Unknown-task answers to one principal within 5 minutes that raise a `gateway.enumeration_suspected` audit event. */

@@ -2,7 +2,8 @@
 //   No DATABASE_URL: embedded Postgres (PGlite) under TETHER_DATA_DIR, generated secrets,
 //   demo data on first run, and the demo upstream MCP server.
 //   DATABASE_URL set: that Postgres, secrets from the environment, no demo data.
-// Then: migrations, a production build when the sources changed, `next start`, and a clean
+// Then: migrations, a production build when the sources changed, the console server
+// (scripts/serve.ts: Next.js plus the gateway on Node's HTTP server), and a clean
 // shutdown of everything on Ctrl-C.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
@@ -21,6 +22,7 @@ import { getEnv, resetEnvCache } from "@/lib/env";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { seedDemo, ZDemoCredentials, type TDemoCredentials } from "@/lib/seed/seed-demo";
 import { computeBuildStamp, isBuildCurrent, writeBuildStamp } from "@/lib/startup/build-stamp";
+import { consoleServerArgs } from "@/lib/startup/console-server-command";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
@@ -130,7 +132,7 @@ async function main() {
     }
   }
 
-  child = spawn(process.execPath, [nextBin, isDev ? "dev" : "start", "-p", String(env.PORT), "-H", host], {
+  child = spawn(process.execPath, consoleServerArgs(root, { port: env.PORT, host, dev: isDev }), {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, NEXTAUTH_URL: publicUrl, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: isDev ? "development" : "production" },

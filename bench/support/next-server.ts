@@ -1,5 +1,5 @@
 // The console as users run it, for benchmarks: the production build (rebuilt only when its inputs
-// changed, as `npm start` decides) served by `next start`, and the demo upstream MCP server as a
+// changed, as `npm start` decides) served by the console server (scripts/serve.ts, as `npm start` runs it), and the demo upstream MCP server as a
 // process of its own.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { computeBuildStamp, isBuildCurrent, writeBuildStamp } from "@/lib/startup/build-stamp";
+import { consoleServerArgs } from "@/lib/startup/console-server-command";
 
 const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
 
@@ -66,13 +67,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * `next start` on a free port with `env` on top of this process's environment; resolves once
+ * The console server on a free port with `env` on top of this process's environment; resolves once
  * /api/health answers 200. `nodeArgs` go to Node (`--cpu-prof` is not allowed in NODE_OPTIONS).
  */
 export async function startNextServer(root: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<TNextServer> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...nodeArgs, nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, consoleServerArgs(root, { port, host: "127.0.0.1", nodeArgs }), {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env, PORT: String(port), NEXTAUTH_URL: baseUrl, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
@@ -85,7 +86,7 @@ export async function startNextServer(root: string, env: Record<string, string>,
   const server = { baseUrl, pid: child.pid!, stop: () => stopChild(child), output: () => out };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null) throw new Error(`the console server exited (${child.exitCode}):\n${out}`);
     try {
       const res = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
@@ -96,7 +97,7 @@ export async function startNextServer(root: string, env: Record<string, string>,
     await sleep(150);
   }
   await server.stop();
-  throw new Error(`next start did not become healthy within 60 s:\n${out}`);
+  throw new Error(`the console server did not become healthy within 60 s:\n${out}`);
 }
 
 export type TUrlProcess = { url: string; pid: number; stop(): Promise<void> };

@@ -4,6 +4,7 @@ import type { TActor, TRequestMeta } from "@/lib/auth/actor";
 import { keyedHash } from "@/lib/crypto/secrets";
 import type { TRole } from "@/lib/auth/permissions";
 import { getPool } from "@/lib/db/client";
+import { gatewayCache } from "@/lib/gateway/gateway-cache";
 import { API_KEY_PATTERN, API_KEY_PREFIX_LENGTH } from "./api-key-format";
 
 // lastUsedAt is for humans ("is this key still in use?"), so minute precision is plenty; the
@@ -33,15 +34,22 @@ type TKeyRow = {
 export async function authenticateApiKey(token: string, request: TRequestMeta = { requestId: randomUUID() }): Promise<TActor | null> {
   // Not a key at all: no HMAC and no query. The format is public, so this reveals nothing.
   if (typeof token !== "string" || !API_KEY_PATTERN.test(token)) return null;
-  // One round trip on the gateway's hot path: the key and its principal together, through the
-  // pool directly (this runs on every agent call).
-  const { rows } = await getPool().query<TKeyRow>(
-    `SELECT k.id, k.prefix, k.expires_at, k.revoked_at, k.last_used_at, p.id AS principal_id, p.kind, p.role, p.name, p.disabled_at
-       FROM api_key k JOIN principal p ON p.id = k.principal_id
-      WHERE k.hash = $1`,
-    [keyedHash("api-key", token)],
-  );
-  const key = rows[0];
+  const hash = keyedHash("api-key", token);
+  // From the gateway cache (invalidated through Postgres NOTIFY) or one round trip: the key and
+  // its principal together, through the pool directly (this runs on every agent call).
+  const cache = gatewayCache();
+  let key = cache?.get<TKeyRow>("apiKey", hash);
+  if (!key) {
+    const epoch = cache?.readEpoch() ?? null;
+    const { rows } = await getPool().query<TKeyRow>(
+      `SELECT k.id, k.prefix, k.expires_at, k.revoked_at, k.last_used_at, p.id AS principal_id, p.kind, p.role, p.name, p.disabled_at
+         FROM api_key k JOIN principal p ON p.id = k.principal_id
+        WHERE k.hash = $1`,
+      [hash],
+    );
+    key = rows[0];
+    if (key) cache?.set("apiKey", hash, key, { id: key.id, principalId: key.principal_id }, epoch);
+  }
   const now = new Date();
   if (!key || key.prefix !== token.slice(0, API_KEY_PREFIX_LENGTH)) return null;
   if (key.revoked_at || (key.expires_at && key.expires_at <= now)) return null;

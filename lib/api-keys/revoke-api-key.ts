@@ -7,6 +7,7 @@ import { AppError, invalidInput } from "@/lib/errors";
 import { revokeLiveHandles } from "@/lib/handles/revoke-live-handles";
 import { ZRevokeApiKeyInput, type TApiKeyDto } from "./schemas";
 import { API_KEY_DTO_SELECT, toApiKeyDtos } from "./to-api-key-dto";
+import { settledAfter } from "@/lib/gateway/gateway-cache";
 
 /**
  * Revokes an API key for good: the next request with it is refused. The live task handles
@@ -19,7 +20,7 @@ export async function revokeApiKey(input: { actor: TActor; data: unknown }): Pro
   const { keyId, reason } = parsed.data;
   const { actor } = input;
 
-  return getPrisma().$transaction(async (tx) => {
+  return settledAfter(getPrisma().$transaction(async (tx) => {
     const key = await tx.apiKey.findUnique({ where: { id: keyId }, select: { id: true, prefix: true, principalId: true, revokedAt: true } });
     if (!key) throw new AppError("NOT_FOUND", "No such API key.");
     if (key.revokedAt) throw new AppError("INVALID_STATE", "This API key is already revoked.");
@@ -41,5 +42,5 @@ export async function revokeApiKey(input: { actor: TActor; data: unknown }): Pro
     const row = await tx.apiKey.findUniqueOrThrow({ where: { id: keyId }, select: API_KEY_DTO_SELECT });
     const [dto] = await toApiKeyDtos(tx, [row]);
     return dto!;
-  });
+  }));
 }

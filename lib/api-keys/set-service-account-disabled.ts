@@ -7,6 +7,7 @@ import { AppError, invalidInput } from "@/lib/errors";
 import { endPrincipalGatewayAccess } from "@/lib/gateway/end-principal-gateway-access";
 import { ZSetServiceAccountDisabledInput, type TServiceAccountDto } from "./schemas";
 import { activeKeyWhere, toServiceAccountDto } from "./service-account-dto";
+import { settledAfter } from "@/lib/gateway/gateway-cache";
 
 /**
  * Disables or re-enables an agent. Disabling ends its gateway sessions and revokes its live task
@@ -20,7 +21,7 @@ export async function setServiceAccountDisabled(input: { actor: TActor; data: un
   if (!parsed.success) throw invalidInput(parsed.error);
   const { principalId, disabled, reason } = parsed.data;
 
-  return getPrisma().$transaction(async (tx) => {
+  return settledAfter(getPrisma().$transaction(async (tx) => {
     const account = await tx.principal.findUnique({ where: { id: principalId } });
     if (!account || account.kind !== "service") throw new AppError("NOT_FOUND", "No such service account.");
     const wrongState = () =>
@@ -54,5 +55,5 @@ export async function setServiceAccountDisabled(input: { actor: TActor; data: un
       });
     }
     return toServiceAccountDto({ ...account, disabledAt: disabled ? now : null }, activeKeys);
-  });
+  }));
 }

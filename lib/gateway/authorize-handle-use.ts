@@ -1,8 +1,8 @@
 import "server-only";
 import type { TActor } from "@/lib/auth/actor";
 import { decryptSecret, safeEqual } from "@/lib/crypto/secrets";
-import { getPool } from "@/lib/db/client";
 import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "./handle-token";
+import { loadGatewayRows, type TGatewayRows, type THandleRow, type TPolicyRow } from "./load-gateway-rows";
 import { recordHandleDenial, type TDenialCause } from "./record-handle-denial";
 
 export type TUsableHandle = {
@@ -18,25 +18,7 @@ export type TUsableHandle = {
   pollAuditEvery: boolean;
 };
 
-type TRow = {
-  id: string | null;
-  accessor: string;
-  token_hash: string;
-  principal_id: string;
-  server_id: string;
-  session_id: string | null;
-  policy_version: number;
-  expires_at: Date;
-  revoked_at: Date | null;
-  status: string;
-  status_message: string | null;
-  effective_ttl_ms: number;
-  upstream_task_id_enc: string;
-  require_session_binding: boolean;
-  min_valid_version: number;
-  allowed_operations: string[];
-  poll_audit_level: string;
-};
+type TRow = THandleRow & Omit<TPolicyRow, "version">;
 
 /** Operations checked against the policy's allowed list; `related-task` is a message that names a task. */
 export type THandleOperation = "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update" | "related-task";
@@ -53,17 +35,6 @@ function denialCause(row: TRow, input: { actor: TActor; serverId: string; sessio
   return null;
 }
 
-/** The handle and policy columns the check needs, aliased for one-statement lookups. */
-export const HANDLE_CHECK_COLUMNS = `h.id::text AS id, h.accessor, h.token_hash, h.principal_id::text AS principal_id, h.server_id::text AS server_id,
-  h.session_id::text AS session_id, h.policy_version, h.expires_at, h.revoked_at, h.status::text AS status,
-  h.status_message, h.effective_ttl_ms, h.upstream_task_id_enc,
-  p.require_session_binding, p.min_valid_version, p.allowed_operations, p.poll_audit_level::text AS poll_audit_level`;
-
-/** The policy in force, as the FROM of a check: with no policy installed nothing is honoured. */
-export const CURRENT_POLICY_FROM = `(SELECT * FROM handle_policy ORDER BY version DESC LIMIT 1) p`;
-
-export type THandleCheckRow = TRow;
-
 export type THandleUseInput = { actor: TActor; serverId: string; sessionId: string; token: unknown; operation: THandleOperation };
 
 /** The token as presented (anything that is not a string is no token) and the hash it is looked up by. */
@@ -76,9 +47,11 @@ export function tokenLookup(token: unknown): { token: string; hash: string | nul
 export type TJudgement = { handle: TUsableHandle } | { cause: TDenialCause; found: { id: string; accessor: string } | null };
 
 /** Judges a looked-up handle row (or its absence) for this use, recording nothing. */
-export function judgeHandleRow(row: TRow | undefined, input: THandleUseInput, lookup: { token: string; hash: string | null }): TJudgement {
+export function judgeHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, input: THandleUseInput, lookup: { token: string; hash: string | null }): TJudgement {
+  const { handle, policy } = rows;
   // The unique index found the row by hash; the constant-time compare is belt and braces.
-  if (!lookup.hash || !row?.id || !safeEqual(row.token_hash, lookup.hash)) return { cause: "unknown", found: null };
+  if (!lookup.hash || !handle || !policy || !safeEqual(handle.token_hash, lookup.hash)) return { cause: "unknown", found: null };
+  const row: TRow = { ...handle, ...policy };
   const cause = denialCause(row, input, new Date());
   if (cause) return { cause, found: { id: row.id, accessor: row.accessor } };
   return {
@@ -103,8 +76,8 @@ export async function recordJudgedDenial(judgement: Extract<TJudgement, { cause:
 }
 
 /** Judges a looked-up row and records a refusal: the usable handle, or null. */
-export async function checkHandleRow(row: TRow | undefined, input: THandleUseInput, lookup: { token: string; hash: string | null }): Promise<TUsableHandle | null> {
-  const judgement = judgeHandleRow(row, input, lookup);
+export async function checkHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, input: THandleUseInput, lookup: { token: string; hash: string | null }): Promise<TUsableHandle | null> {
+  const judgement = judgeHandleRow(rows, input, lookup);
   return "handle" in judgement ? judgement.handle : recordJudgedDenial(judgement, input, lookup.token);
 }
 
@@ -112,13 +85,11 @@ export async function checkHandleRow(row: TRow | undefined, input: THandleUseInp
  * The check on every use of a handle token: known, same principal, same audience (this server),
  * same session when the policy binds sessions, not revoked, not expired (whether or not the
  * sweeper has run), issued under a policy version still honoured, operation allowed. One query
- * reads the handle and the policy in force together; nothing is cached, so a revocation applies
- * to the very next call.
+ * reads the handle and the policy in force together (or the gateway cache, which never holds a
+ * row longer than a notification takes: lib/gateway/gateway-cache.ts).
  */
 export async function authorizeHandleUse(input: THandleUseInput): Promise<TUsableHandle | null> {
   const lookup = tokenLookup(input.token);
-  const rows = lookup.hash
-    ? (await getPool().query<TRow>(`SELECT ${HANDLE_CHECK_COLUMNS} FROM ${CURRENT_POLICY_FROM} LEFT JOIN handle h ON h.token_hash = $1`, [lookup.hash])).rows
-    : [];
-  return checkHandleRow(rows[0], input, lookup);
+  const rows = lookup.hash ? await loadGatewayRows({ sessionHash: null, tokenHash: lookup.hash }) : { handle: null, policy: null };
+  return checkHandleRow(rows, input, lookup);
 }

@@ -3,6 +3,7 @@ import { recordAuditEvent } from "@/lib/audit/record-audit-event";
 import type { TActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
 import { revokeLiveHandles } from "@/lib/handles/revoke-live-handles";
+import { settledAfter } from "./gateway-cache";
 
 export type TSessionEndCause = "client_ended" | "upstream_session_lost";
 
@@ -13,7 +14,7 @@ export type TSessionEndCause = "client_ended" | "upstream_session_lost";
  */
 export async function endGatewaySession(input: { actor: TActor; sessionId: string; serverId: string; cause: TSessionEndCause }): Promise<boolean> {
   const { actor, sessionId, cause } = input;
-  return getPrisma().$transaction(async (tx) => {
+  return settledAfter(getPrisma().$transaction(async (tx) => {
     // The update takes the row lock minting reads FOR SHARE: no handle is minted into an ended session.
     const { count } = await tx.gatewaySession.updateMany({ where: { id: sessionId, endedAt: null }, data: { endedAt: new Date(), endReason: cause } });
     if (count === 0) return false;
@@ -27,5 +28,5 @@ export async function endGatewaySession(input: { actor: TActor; sessionId: strin
       payload: { sessionId, serverId: input.serverId, cause, revokedHandles: revoked.length },
     });
     return true;
-  });
+  }));
 }

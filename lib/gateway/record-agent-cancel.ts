@@ -3,6 +3,7 @@ import { recordAuditEvent } from "@/lib/audit/record-audit-event";
 import { systemActor, type TActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
 import type { TUsableHandle } from "./authorize-handle-use";
+import { gatewayCache } from "./gateway-cache";
 
 export type TCancelOutcome = "confirmed" | "already_terminal" | "not_supported" | "unreachable";
 
@@ -56,4 +57,5 @@ export async function recordAgentCancelOutcome(input: { actor: TActor; handle: T
       payload: { accessor: handle.accessor, outcome, attempt: input.attempt },
     });
   });
+  gatewayCache()?.forgetRow("handle", handle.id); // this process's next call sees the new status at once
 }

@@ -2,6 +2,7 @@ import "server-only";
 import { recordAuditEvent } from "@/lib/audit/record-audit-event";
 import type { TActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
+import { gatewayCache } from "./gateway-cache";
 import { bufferHandleUse } from "./handle-use-buffer";
 import { applyObservedStatus } from "@/lib/handles/apply-observed-status";
 import type { TUpstreamTask } from "./task-shape";
@@ -48,4 +49,6 @@ export async function recordHandleUse(input: THandleUse): Promise<void> {
       });
     }
   });
+  // This process's next call must see what it just wrote, before the notification arrives.
+  gatewayCache()?.forgetRow("handle", handle.id);
 }

@@ -3,6 +3,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { decryptSecret, keyedHash } from "@/lib/crypto/secrets";
 import { getPool, getPrisma } from "@/lib/db/client";
 import { GatewayHttpError, RPC_ERROR } from "./jsonrpc";
+import { loadGatewayRows, type TSessionRow } from "./load-gateway-rows";
 import { upstreamSessionContext } from "./start-gateway-session";
 import type { TUpstreamServer } from "./upstream";
 
@@ -17,20 +18,6 @@ export function sessionNotFound(): GatewayHttpError {
   return new GatewayHttpError(404, RPC_ERROR.SERVER, "Session not found");
 }
 
-/** The session columns a gateway call needs, aliased for one-statement lookups (see resolve-task-call.ts). */
-export const SESSION_COLUMNS = `s.id::text AS s_id, s.principal_id::text AS s_principal_id, s.server_id::text AS s_server_id,
-  s.ended_at AS s_ended_at, s.upstream_session_enc AS s_upstream_session_enc, s.protocol_version AS s_protocol_version, s.last_seen_at AS s_last_seen_at`;
-
-export type TSessionRow = {
-  s_id: string | null;
-  s_principal_id: string;
-  s_server_id: string;
-  s_ended_at: Date | null;
-  s_upstream_session_enc: string | null;
-  s_protocol_version: string | null;
-  s_last_seen_at: Date;
-};
-
 /** The keyed hash to look a session up by, after the header's shape is checked (400 / 404 otherwise). */
 export function sessionHashOf(sessionHeader: string | null): string {
   const header = sessionHeader?.trim() ?? "";
@@ -43,7 +30,7 @@ export function sessionHashOf(sessionHeader: string | null): string {
  * The live session a looked-up row describes. A session belongs to one principal and one server:
  * presented by anyone else, or at another server's endpoint, it does not exist.
  */
-export async function sessionFromRow(row: TSessionRow | undefined, input: { actor: TActor; server: TUpstreamServer }): Promise<TGatewaySession> {
+export async function sessionFromRow(row: TSessionRow | null, input: { actor: TActor; server: TUpstreamServer }): Promise<TGatewaySession> {
   if (!row?.s_id || row.s_ended_at || row.s_principal_id !== input.actor.id || row.s_server_id !== input.server.id) throw sessionNotFound();
   if (Date.now() - row.s_last_seen_at.getTime() >= LAST_SEEN_RESOLUTION_MS) {
     await getPool().query(`UPDATE gateway_session SET last_seen_at = now() WHERE id = $1::uuid AND last_seen_at < now() - interval '1 minute'`, [row.s_id]);
@@ -58,8 +45,8 @@ export async function sessionFromRow(row: TSessionRow | undefined, input: { acto
 /** The live session named by the agent's Mcp-Session-Id (one indexed lookup). */
 export async function resolveGatewaySession(input: { actor: TActor; server: TUpstreamServer; sessionHeader: string | null }): Promise<TGatewaySession> {
   const hash = sessionHashOf(input.sessionHeader);
-  const { rows } = await getPool().query<TSessionRow>(`SELECT ${SESSION_COLUMNS} FROM gateway_session s WHERE s.session_hash = $1`, [hash]);
-  return sessionFromRow(rows[0], input);
+  const { session } = await loadGatewayRows({ sessionHash: hash, tokenHash: null });
+  return sessionFromRow(session, input);
 }
 
 /**

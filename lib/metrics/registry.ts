@@ -12,6 +12,7 @@ type TMetrics = {
   handleDenials: Counter<"cause">;
   upstreamErrors: Counter<"method">;
   statusPolls: Counter<"outcome">;
+  gatewayCacheLookups: Counter<"kind" | "result">;
 };
 
 const KEY = Symbol.for("tether.metrics");
@@ -23,6 +24,7 @@ function create(): TMetrics {
     gatewayRequests: new Counter({ name: "tether_gateway_requests_total", help: "JSON-RPC messages received at /mcp/{server}, by method.", labelNames: ["method"], registers: [registry] }),
     handleDenials: new Counter({ name: "tether_gateway_denials_total", help: "Task operations refused at the gateway, by real cause.", labelNames: ["cause"], registers: [registry] }),
     upstreamErrors: new Counter({ name: "tether_upstream_errors_total", help: "Upstream calls that failed (unreachable, timeout, garbage, 5xx), by method.", labelNames: ["method"], registers: [registry] }),
+    gatewayCacheLookups: new Counter({ name: "tether_gateway_cache_lookups_total", help: "Gateway cache lookups (API keys, servers, sessions, handles), by kind and hit or miss.", labelNames: ["kind", "result"], registers: [registry] }),
     statusPolls: new Counter({ name: "tether_status_polls_total", help: "Status polls by the sync worker, by outcome.", labelNames: ["outcome"], registers: [registry] }),
   };
 }

@@ -12,6 +12,7 @@ import { lockPolicy } from "./lock-policy";
 import { nextPolicySettings } from "./next-policy";
 import { applyTightening, planTightening } from "./policy-tightening";
 import { ZPolicyInput, type TPolicyChangeResult } from "./schemas";
+import { settledAfter } from "@/lib/gateway/gateway-cache";
 
 const ZConfirmedRevocations = z.number().int().min(0).optional();
 
@@ -32,7 +33,7 @@ export async function changePolicy(input: { actor: TActor; data: unknown; confir
   if (!confirmed.success) throw invalidInput(confirmed.error);
   const { reason, ...settings } = parsed.data;
 
-  return getPrisma().$transaction(
+  return settledAfter(getPrisma().$transaction(
     async (tx) => {
       // Serialises changes (and the default install): each one reads the version it builds on
       // only after the previous change committed, so versions are consecutive and never collide.
@@ -77,5 +78,5 @@ export async function changePolicy(input: { actor: TActor; data: unknown; confir
     // Waiting for a concurrent change's lock counts against the timeout; a change that revokes a
     // few thousand handles writes as many audit rows.
     { maxWait: 10_000, timeout: 60_000 },
-  );
+  ));
 }

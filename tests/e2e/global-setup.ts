@@ -7,6 +7,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { computeBuildStamp, isBuildCurrent, writeBuildStamp } from "../../lib/startup/build-stamp";
+import { consoleServerArgs } from "../../lib/startup/console-server-command";
 import { OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_ROLE_MAP, startOidcProvider } from "./support/oidc-provider";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -78,7 +79,7 @@ export default async function globalSetup() {
     OIDC_ROLE_MAP,
     LOG_LEVEL: "warn",
   };
-  const server = spawn(process.execPath, [nextBin, "start", "-p", String(appPort), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const server = spawn(process.execPath, consoleServerArgs(root, { port: appPort, host: "127.0.0.1" }), { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   await waitForHealth(`${baseUrl}/api/health`, server);
 
   process.env.E2E_BASE_URL = baseUrl;

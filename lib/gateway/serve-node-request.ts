@@ -1,0 +1,127 @@
+import "server-only";
+import { once } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getEnv } from "@/lib/env";
+import { handleMcpDelete } from "./handle-mcp-delete";
+import { handleMcpGet } from "./handle-mcp-get";
+import { handleMcpPost } from "./handle-mcp-post";
+import { jsonRpcHttpResponse } from "./gateway-http";
+import { JSONRPC_VERSION, RPC_ERROR } from "./jsonrpc";
+
+// The gateway endpoint on Node's own HTTP server (scripts/serve.ts), beside Next.js rather than
+// inside it: an agent's poll is the hottest request Tether serves, and Next's routing, rendering
+// pipeline and middleware cost several times what the gateway's own work does. The handlers are
+// the same ones app/mcp/[server]/route.ts calls; this file only converts Node's request and
+// response to the web ones they take.
+
+const GATEWAY_PATH = /^\/mcp\/([^/?#]*)\/?(?:\?.*)?$/;
+
+/** The slug a request for `/mcp/{slug}` names, or null for any other path. */
+export function gatewaySlugOf(url: string | undefined): string | null {
+  if (!url || !url.startsWith("/mcp/")) return null;
+  const match = GATEWAY_PATH.exec(url);
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return "\u0000"; // undecodable: no server has that slug, so it is one 404 like any unknown slug
+  }
+}
+
+/**
+ * The body, read up to one byte past the configured limit: the handler then refuses it with 413
+ * exactly as it does a body streamed to it, without this process buffering an unbounded upload.
+ */
+async function readBody(req: IncomingMessage): Promise<Buffer<ArrayBuffer> | null> {
+  const cap = getEnv().TETHER_GATEWAY_MAX_BODY_BYTES + 1;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    const room = cap - size;
+    chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    size += Math.min(chunk.length, room);
+    if (size >= cap) {
+      // Stop reading; the answer is a 413 and the connection is not reused.
+      req.unpipe();
+      req.resume();
+      break;
+    }
+  }
+  return size === 0 ? null : Buffer.concat(chunks, size);
+}
+
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i]!, raw[i + 1]!);
+    } catch {
+      /* a header value fetch refuses (control characters): not one the gateway reads */
+    }
+  }
+  return headers;
+}
+
+async function writeResponse(res: ServerResponse, response: Response, signal: AbortSignal): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  const streaming = (headers["content-type"] ?? "").startsWith("text/event-stream");
+  if (!response.body) {
+    res.writeHead(response.status, headers).end();
+    return;
+  }
+  if (!streaming) {
+    const body = Buffer.from(await response.arrayBuffer());
+    headers["content-length"] = String(body.length);
+    res.writeHead(response.status, headers).end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || signal.aborted) break;
+      if (!res.write(value)) await once(res, "drain", { signal });
+    }
+  } catch {
+    /* the agent went away, or the upstream stream failed after the headers were sent */
+  } finally {
+    await reader.cancel().catch(() => undefined);
+    res.end();
+  }
+}
+
+/** One request for `/mcp/{slug}` on Node's HTTP server. */
+export async function serveGatewayRequest(req: IncomingMessage, res: ServerResponse, slug: string): Promise<void> {
+  const aborted = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) aborted.abort();
+  });
+  try {
+    const method = req.method ?? "GET";
+    const body = method === "POST" ? await readBody(req) : null;
+    const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url}`, {
+      method,
+      headers: toHeaders(req),
+      ...(body ? { body } : {}),
+      signal: aborted.signal,
+    });
+    let response: Response;
+    if (method === "POST") response = await handleMcpPost(request, slug);
+    else if (method === "GET") response = await handleMcpGet(request, slug);
+    else if (method === "DELETE") response = await handleMcpDelete(request, slug);
+    else {
+      response = jsonRpcHttpResponse({ jsonrpc: JSONRPC_VERSION, id: null, error: { code: RPC_ERROR.SERVER, message: `Method Not Allowed: ${method.slice(0, 20)}.` } }, 405, {
+        allow: "POST, GET, DELETE",
+      });
+    }
+    await writeResponse(res, response, aborted.signal);
+  } catch {
+    // The handlers answer every error themselves; only a broken connection gets here.
+    if (!res.headersSent) res.writeHead(400).end();
+    else res.end();
+  }
+}
