@@ -2,6 +2,8 @@
 // JSON-RPC error, page). Messages of 5xx errors are never shown to callers.
 
 export const ERROR_STATUS = {
+  /** A malformed query string (an unknown filter value, a page size over the maximum, a cut-off cursor). */
+  BAD_REQUEST: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

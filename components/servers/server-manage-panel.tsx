@@ -221,8 +221,8 @@ export function ServerManagePanel({
   );
 }
 
-/** A small confirmation form: what will happen, a reason for the audit trail, confirm or cancel. */
-function ReasonPanel(props: {
+/** A small confirmation form: what will happen, a reason for the audit trail, confirm or cancel. Also used by the handle actions. */
+export function ReasonPanel(props: {
   label: string;
   reasonId: string;
   reason: string;

@@ -29,6 +29,8 @@ export const AUDIT_PAYLOADS = {
     slug: z.string(),
     url: z.string(),
     audience: z.string(),
+    /** The kind of upstream credentials (none, bearer, oauth_client_credentials); never a value. */
+    credentials: z.string().optional(),
     enabled: z.boolean().optional(),
     taskWires: z.array(z.string()).optional(),
     problem: z.string().nullable().optional(),
@@ -92,10 +94,19 @@ export const AUDIT_PAYLOADS = {
     operation: z.string(),
     cause: z.enum(["unknown", "revoked", "expired", "principal_mismatch", "session_mismatch", "audience_mismatch", "policy_invalidated", "operation_not_allowed", "rate_limited"]),
   }),
-  "handle.status_changed": z.object({ accessor: z.string(), from: z.string(), to: z.string(), statusMessage: z.string().nullable(), source: z.enum(["gateway", "poller"]) }),
+  // source "cancel": the answer to a cancel Tether sent itself (console or REST), or its retry.
+  "handle.status_changed": z.object({ accessor: z.string(), from: z.string(), to: z.string(), statusMessage: z.string().nullable(), source: z.enum(["gateway", "poller", "cancel"]) }),
   "handle.result_fetched": z.object({ accessor: z.string(), status: z.string() }),
   "handle.cancel_requested": z.object({ accessor: z.string(), via: z.enum(["agent", "console"]) }),
-  "handle.cancel_outcome": z.object({ accessor: z.string(), outcome: z.enum(["confirmed", "already_terminal", "not_supported", "unreachable"]), attempt: z.number().int() }),
+  // What the upstream made of a cancel, recorded separately from the request. A console cancel
+  // (via "console") that found the upstream unreachable names when it is retried (null: given up).
+  "handle.cancel_outcome": z.object({
+    accessor: z.string(),
+    outcome: z.enum(["confirmed", "already_terminal", "not_supported", "unreachable"]),
+    attempt: z.number().int(),
+    via: z.enum(["agent", "console"]).optional(),
+    nextAttemptAt: z.string().nullable().optional(),
+  }),
   "handle.expired": z.object({ accessor: z.string(), expiredAt: z.string() }),
   // A plain poll, recorded only when the policy audits every poll.
   "handle.polled": z.object({ accessor: z.string(), operation: z.string(), status: z.string() }),
@@ -159,6 +170,12 @@ export const AUDIT_PAYLOADS = {
   "audit.reference_hashed": z.object({ kind: z.enum(["email", "token", "api-key", "value"]) }),
   // A policy change lowered the maximum TTL: the handle's expiry moved from → to (ISO timestamps).
   "handle.ttl_clamped": z.object({ accessor: z.string(), from: z.string(), to: z.string() }),
+  // The inventory: a CSV export of a filter (the normalised filter without cursor or page size,
+  // and how many handles matched it when the export started), and saved views (query strings of
+  // /handles; they hold filters only, never a secret).
+  "handles.exported": z.object({ format: z.literal("csv"), filter: z.record(z.string(), z.json()), rowCount: z.number().int(), asOf: z.string() }),
+  "view.saved": z.object({ viewId: z.string(), name: z.string(), query: z.string(), replaced: z.boolean() }),
+  "view.deleted": z.object({ viewId: z.string(), name: z.string() }),
 } as const;
 
 export type TAuditAction = keyof typeof AUDIT_PAYLOADS;

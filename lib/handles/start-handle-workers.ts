@@ -1,14 +1,16 @@
 import "server-only";
 import { describeErrorForLog, log } from "@/lib/log";
+import { startCancelRetryWorker } from "./retry-cancels";
 import { startStatusSyncWorker } from "./start-status-sync-worker";
 import { sweepExpiredHandles } from "./sweep-expired-handles";
 
 const SWEEP_INTERVAL_MS = 15_000;
 
-/** The handle background work of one process: the expiry sweeper and the status-sync worker. Returns a stop function. */
+/** The handle background work of one process: the expiry sweeper, the status-sync worker and the cancel-retry worker. Returns a stop function. */
 export function startHandleWorkers(): () => Promise<void> {
   let stopped = false;
   const stopSync = startStatusSyncWorker();
+  const stopCancelRetries = startCancelRetryWorker();
   const loop = (async () => {
     while (!stopped) {
       let marked = 0;
@@ -23,6 +25,6 @@ export function startHandleWorkers(): () => Promise<void> {
   })();
   return async () => {
     stopped = true;
-    await Promise.all([loop, stopSync()]);
+    await Promise.all([loop, stopSync(), stopCancelRetries()]);
   };
 }

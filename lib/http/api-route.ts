@@ -3,6 +3,7 @@ import type { NextRequest } from "next/server";
 import { authenticateApiKey } from "@/lib/api-keys/authenticate-api-key";
 import type { TActor } from "@/lib/auth/actor";
 import { getCurrentActor } from "@/lib/auth/current-actor";
+import { getEnv } from "@/lib/env";
 import { AppError, isAppError } from "@/lib/errors";
 import { describeErrorForLog, log } from "@/lib/log";
 import { REQUEST_ID_HEADER, normaliseRequestId, requestMetaFrom } from "./request-meta";
@@ -18,6 +19,26 @@ export function errorResponse(err: AppError, requestId: string): Response {
 }
 
 /**
+ * The origins the console is served at for this request: the one the browser addressed (Host
+ * header), the configured public URL, and Next's own idea of it. A cross-site page's requests
+ * carry its own origin, which is none of these.
+ */
+function consoleOrigins(request: NextRequest): Set<string> {
+  const origins = new Set([request.nextUrl.origin]);
+  const host = request.headers.get("host");
+  if (host) origins.add(`${request.nextUrl.protocol}//${host}`);
+  for (const configured of [getEnv().TETHER_PUBLIC_URL, process.env.NEXTAUTH_URL]) {
+    if (!configured) continue;
+    try {
+      origins.add(new URL(configured).origin);
+    } catch {
+      /* reported by lib/env.ts */
+    }
+  }
+  return origins;
+}
+
+/**
  * Adapter for /api/v1 route handlers: resolves the actor, runs the handler, and translates
  * errors once. Permission checks are the use case's job, not this wrapper's. State-changing
  * methods must come from the console's own origin when authenticated by cookie (CSRF).
@@ -28,7 +49,7 @@ export function apiRoute<P = Record<string, never>>(handler: (ctx: TApiContext<P
     try {
       if (!["GET", "HEAD", "OPTIONS"].includes(request.method)) {
         const origin = request.headers.get("origin");
-        if (origin && origin !== request.nextUrl.origin) throw new AppError("FORBIDDEN", "Cross-site request refused.");
+        if (origin && !consoleOrigins(request).has(origin)) throw new AppError("FORBIDDEN", "Cross-site request refused.");
       }
       const actor = await resolveActor(request, requestId);
       if (!actor) throw new AppError("UNAUTHENTICATED", "Sign in, or send a valid API key.");

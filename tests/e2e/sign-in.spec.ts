@@ -4,9 +4,9 @@ import { baseUrl, query, signIn, signOut } from "./support/fixtures";
 import { e2eEmail } from "./support/users";
 
 const NAV: Record<TRole, string[]> = {
-  admin: ["Handles", "Servers", "Audit", "Reports", "Admin"],
-  reviewer: ["Handles", "Servers", "Reports"],
-  support: ["Handles", "Servers"],
+  admin: ["Handles", "Queued & running", "Servers", "Audit", "Reports", "Admin"],
+  reviewer: ["Handles", "Queued & running", "Servers", "Reports"],
+  support: ["Handles", "Queued & running", "Servers"],
   auditor: ["Handles", "Servers", "Audit", "Reports"],
   viewer: ["Handles", "Servers"],
 };
