@@ -125,8 +125,8 @@ function single<T extends z.ZodType>(schema: T) {
 }
 
 /** Repeated keys or comma-separated values, each checked; sorted and de-duplicated so equal filters compare equal. */
-function many<T>(item: (s: string) => T | null, message: (bad: string[]) => string, max = 100) {
-  return z.preprocess(
+function many<T>(item: (s: string) => T | null, message: (bad: string[]) => string, doc: { items: Record<string, unknown>; description: string }, max = 100) {
+  const parsed = z.preprocess(
     (v) => {
       if (v === undefined) return undefined;
       const list = (Array.isArray(v) ? v : [v]).flatMap((s) => (typeof s === "string" ? s.split(",") : [String(s)]));
@@ -146,6 +146,8 @@ function many<T>(item: (s: string) => T | null, message: (bad: string[]) => stri
       })
       .optional(),
   );
+  // What the OpenAPI document says (the check above is a function it cannot see into).
+  return parsed.meta({ type: "array", items: doc.items, description: `${doc.description} Repeat the parameter or separate values with commas.` });
 }
 
 function oneOf<const T extends readonly string[]>(values: T) {
@@ -159,13 +161,15 @@ const ZDateTime = z
   .transform((v) => v.trim())
   .pipe(z.iso.datetime({ offset: true, local: true, error: "Use an ISO 8601 date and time, e.g. 2026-11-26T09:00:00Z (no offset means UTC)." }))
   // A time without an offset is UTC: the console shows every time in UTC.
-  .transform((v) => new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? v : `${v}Z`));
+  .transform((v) => new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? v : `${v}Z`))
+  .meta({ type: "string", format: "date-time", description: "ISO 8601; no offset means UTC." });
 
-const FIELDS = {
+/** The filter parameters one by one (the OpenAPI document lists them from here). */
+export const HANDLE_FILTER_FIELDS = {
   preset: single(z.enum(HANDLE_PRESET_IDS as [THandlePreset, ...THandlePreset[]], { error: `Unknown preset; use ${HANDLE_PRESET_IDS.join(", ")}.` })),
-  status: many(oneOf(HANDLE_STATUSES), (bad) => `Unknown status ${quoted(bad)}; use ${HANDLE_STATUSES.join(", ")}.`),
-  server: many((s) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(s) ? s : null), (bad) => `Not a server slug: ${quoted(bad)}.`),
-  owner: many((s) => (UUID.test(s.toLowerCase()) ? s.toLowerCase() : null), (bad) => `An owner is a principal id (a UUID): ${quoted(bad)} is not one.`),
+  status: many(oneOf(HANDLE_STATUSES), (bad) => `Unknown status ${quoted(bad)}; use ${HANDLE_STATUSES.join(", ")}.`, { items: { type: "string", enum: [...HANDLE_STATUSES] }, description: "Live task status." }),
+  server: many((s) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(s) ? s : null), (bad) => `Not a server slug: ${quoted(bad)}.`, { items: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" }, description: "Server slug." }),
+  owner: many((s) => (UUID.test(s.toLowerCase()) ? s.toLowerCase() : null), (bad) => `An owner is a principal id (a UUID): ${quoted(bad)} is not one.`, { items: { type: "string", format: "uuid" }, description: "Owner principal id." }),
   session: single(z.string().trim().toLowerCase().regex(UUID, "A session is a gateway session id (a UUID).")),
   tool: single(z.string().trim().max(200, "A tool name has at most 200 characters.")),
   accessor: single(
@@ -179,13 +183,14 @@ const FIELDS = {
   createdTo: single(ZDateTime),
   expiresFrom: single(ZDateTime),
   expiresTo: single(ZDateTime),
-  state: many(oneOf(HANDLE_STATES), (bad) => `Unknown state ${quoted(bad)}; use ${HANDLE_STATES.join(", ")}.`),
-  cancel: many(oneOf(HANDLE_CANCEL_STATES), (bad) => `Unknown cancel state ${quoted(bad)}; use ${HANDLE_CANCEL_STATES.join(", ")}.`),
+  state: many(oneOf(HANDLE_STATES), (bad) => `Unknown state ${quoted(bad)}; use ${HANDLE_STATES.join(", ")}.`, { items: { type: "string", enum: [...HANDLE_STATES] }, description: "Lifecycle: live, revoked or expired." }),
+  cancel: many(oneOf(HANDLE_CANCEL_STATES), (bad) => `Unknown cancel state ${quoted(bad)}; use ${HANDLE_CANCEL_STATES.join(", ")}.`, { items: { type: "string", enum: [...HANDLE_CANCEL_STATES] }, description: "Cancel state." }),
   policy: many(
     (s) => (/^[1-9][0-9]{0,8}$/.test(s) ? Number(s) : null),
     (bad) => `A policy version is a whole number from 1: ${quoted(bad)} is not one.`,
+    { items: { type: "integer", minimum: 1 }, description: "Policy version the handle was issued under." },
   ),
-  wire: many(oneOf(HANDLE_WIRES), (bad) => `Unknown task wire ${quoted(bad)}; use ${HANDLE_WIRES.join(", ")}.`),
+  wire: many(oneOf(HANDLE_WIRES), (bad) => `Unknown task wire ${quoted(bad)}; use ${HANDLE_WIRES.join(", ")}.`, { items: { type: "string", enum: [...HANDLE_WIRES] }, description: "Task wire." }),
   sort: single(z.enum(HANDLE_SORTS, { error: `Sort by one of: ${HANDLE_SORTS.join(", ")}.` })),
   dir: single(z.enum(HANDLE_SORT_DIRS, { error: "dir is asc or desc." })),
   limit: single(
@@ -199,11 +204,11 @@ const FIELDS = {
         return z.NEVER;
       }
       return decoded;
-    }),
+    }).meta({ type: "string", description: "Opaque: the nextCursor or prevCursor of a page, for the same sort order." }),
   ),
 };
 
-type TRawFilter = { [K in keyof typeof FIELDS]?: z.output<(typeof FIELDS)[K]> };
+type TRawFilter = { [K in keyof typeof HANDLE_FILTER_FIELDS]?: z.output<(typeof HANDLE_FILTER_FIELDS)[K]> };
 
 export type THandleFilter = Omit<TRawFilter, "sort" | "dir" | "limit"> & { sort: THandleSort; dir: THandleSortDir; limit: number };
 
@@ -225,7 +230,7 @@ function complete(raw: TRawFilter): THandleFilter {
 
 /** The API's filter: any malformed parameter, or one it does not know, is refused. */
 export const ZHandleFilter = z
-  .strictObject(FIELDS)
+  .strictObject(HANDLE_FILTER_FIELDS)
   .transform((raw) => complete(raw as TRawFilter))
   .superRefine((f, ctx) => {
     for (const [from, to, message] of RANGE_PAIRS) {
@@ -255,7 +260,7 @@ export function parseHandleFilter(query: unknown): THandleFilter {
 export function parseHandleFilterLenient(query: TQueryRecord): { filter: THandleFilter; issues: TFieldIssue[] } {
   const issues: TFieldIssue[] = [];
   const raw: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(FIELDS)) {
+  for (const [key, schema] of Object.entries(HANDLE_FILTER_FIELDS)) {
     const parsed = (schema as z.ZodType).safeParse(query[key]);
     if (parsed.success) {
       if (parsed.data !== undefined) raw[key] = parsed.data;
