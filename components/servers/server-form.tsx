@@ -6,7 +6,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
 import type { TActionResult } from "@/lib/http/action-result";
-import { TASK_WIRE_LABELS } from "@/lib/servers/schemas";
+import { TASK_WIRE_LABELS, type TCredentialKind, type TServerDto } from "@/lib/servers/schemas";
 
 export type TEditableServer = {
   id: string;
@@ -18,14 +18,25 @@ export type TEditableServer = {
   pollMinMs: number;
   pollMaxMs: number;
   pollConcurrency: number;
-  credentials: "bearer" | "none";
+  credentials: TCredentialKind;
+  /** The stored OAuth settings that are not secret (never the client secret). */
+  oauth: TServerDto["oauth"];
 };
+
+type TCredentialMode = "bearer" | "oauth";
 
 type TValues = {
   name: string;
   slug: string;
   url: string;
+  credentialMode: TCredentialMode;
   bearerToken: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  resource: string;
+  oauthAudience: string;
   clearCredentials: boolean;
   audience: string;
   tags: string;
@@ -34,7 +45,9 @@ type TValues = {
   pollConcurrency: string;
 };
 
-const EMPTY: TValues = { name: "", slug: "", url: "", bearerToken: "", clearCredentials: false, audience: "", tags: "", pollMinMs: "1000", pollMaxMs: "30000", pollConcurrency: "8" };
+const EMPTY_CREDENTIALS = { credentialMode: "bearer", bearerToken: "", tokenUrl: "", clientId: "", clientSecret: "", scope: "", resource: "", oauthAudience: "", clearCredentials: false } as const;
+
+const EMPTY: TValues = { name: "", slug: "", url: "", ...EMPTY_CREDENTIALS, audience: "", tags: "", pollMinMs: "1000", pollMaxMs: "30000", pollConcurrency: "8" };
 
 function valuesOf(server: TEditableServer | undefined): TValues {
   if (!server) return EMPTY;
@@ -42,8 +55,14 @@ function valuesOf(server: TEditableServer | undefined): TValues {
     name: server.name,
     slug: server.slug,
     url: server.url,
-    bearerToken: "",
-    clearCredentials: false,
+    ...EMPTY_CREDENTIALS,
+    // The secret fields stay empty: a stored secret is never sent to the page.
+    credentialMode: server.credentials === "oauth_client_credentials" ? "oauth" : "bearer",
+    tokenUrl: server.oauth?.tokenUrl ?? "",
+    clientId: server.oauth?.clientId ?? "",
+    scope: server.oauth?.scope ?? "",
+    resource: server.oauth?.resource ?? "",
+    oauthAudience: server.oauth?.audience ?? "",
     audience: server.audience,
     tags: server.tags.join(", "),
     pollMinMs: String(server.pollMinMs),
@@ -69,10 +88,27 @@ function slugFrom(name: string): string {
     .slice(0, 63);
 }
 
+/** What the form sends about credentials: a new token, OAuth settings (the secret only when typed), removal, or nothing. */
+function credentialsOf(values: TValues, editing: boolean) {
+  if (editing && values.clearCredentials) return { clearCredentials: true };
+  if (values.credentialMode === "bearer") return values.bearerToken.trim() ? { bearerToken: values.bearerToken } : {};
+  return {
+    oauth: {
+      tokenUrl: values.tokenUrl,
+      clientId: values.clientId,
+      ...(values.clientSecret.trim() ? { clientSecret: values.clientSecret } : {}),
+      scope: values.scope,
+      resource: values.resource,
+      audience: values.oauthAudience,
+    },
+  };
+}
+
 /**
  * Registers a server, or edits one. Tether checks the connection on save and says exactly what
- * failed; the admin may then save anyway, and the server is saved disabled. The token field is
- * write-only: it is never filled from the server, and the page never receives a stored token.
+ * failed; the admin may then save anyway, and the server is saved disabled. Credentials are a
+ * bearer token or OAuth client credentials; the secret fields (token, client secret) are
+ * write-only: never filled from the server, and the page never receives a stored secret.
  */
 export function ServerForm({ server, audienceBase, onDone }: { server?: TEditableServer; audienceBase: string; onDone?: () => void }) {
   const editing = server !== undefined;
@@ -93,7 +129,7 @@ export function ServerForm({ server, audienceBase, onDone }: { server?: TEditabl
     const common = {
       name: values.name,
       url: values.url,
-      ...(values.bearerToken.trim() ? { bearerToken: values.bearerToken } : {}),
+      ...credentialsOf(values, editing),
       ...(values.audience.trim() ? { audience: values.audience } : {}),
       tags: values.tags.split(/[,\s]+/).filter(Boolean),
       pollMinMs: numberOf(values.pollMinMs),
@@ -103,7 +139,7 @@ export function ServerForm({ server, audienceBase, onDone }: { server?: TEditabl
     };
     startSave(async () => {
       const answer = editing
-        ? await updateServerAction({ serverId: server.id, ...common, ...(values.clearCredentials ? { clearCredentials: true } : {}) })
+        ? await updateServerAction({ serverId: server.id, ...common })
         : await registerServerAction({ slug: values.slug, ...common });
       startSave(() => {
         setResult(answer);
@@ -208,27 +244,7 @@ export function ServerForm({ server, audienceBase, onDone }: { server?: TEditabl
           hint="The upstream's Streamable HTTP endpoint."
           onChange={(e) => update({ url: e.target.value })}
         />
-        <div className="space-y-1.5">
-          <TextField
-            id={`${idPrefix}-token`}
-            label="Bearer token"
-            type="password"
-            autoComplete="new-password"
-            spellCheck={false}
-            placeholder={editing ? (server.credentials === "bearer" ? "set — leave empty to keep" : "none — enter one to set") : "optional"}
-            value={values.bearerToken}
-            disabled={values.clearCredentials}
-            error={errors.bearerToken}
-            hint="Sent upstream as Authorization: Bearer …; stored encrypted and never shown again. Bearer tokens only (no OAuth client credentials yet)."
-            onChange={(e) => update({ bearerToken: e.target.value })}
-          />
-          {editing && server.credentials === "bearer" ? (
-            <label className="flex items-center gap-2 text-sm">
-              <input type="checkbox" checked={values.clearCredentials} onChange={(e) => update({ clearCredentials: e.target.checked, bearerToken: "" })} />
-              Remove the stored token
-            </label>
-          ) : null}
-        </div>
+        <CredentialsFields idPrefix={idPrefix} server={server} values={values} errors={errors} update={update} />
         <TextField
           id={`${idPrefix}-audience`}
           label="Audience URI"
@@ -272,5 +288,142 @@ export function ServerForm({ server, audienceBase, onDone }: { server?: TEditabl
         ) : null}
       </div>
     </form>
+  );
+}
+
+const SECRET_PLACEHOLDER = "set — leave empty to keep";
+
+/** The credentials part of the form: a bearer token, or OAuth client credentials, or (editing) removal. */
+function CredentialsFields({
+  idPrefix,
+  server,
+  values,
+  errors,
+  update,
+}: {
+  idPrefix: string;
+  server: TEditableServer | undefined;
+  values: TValues;
+  errors: Record<string, string>;
+  update: (patch: Partial<TValues>) => void;
+}) {
+  const stored = server?.credentials ?? "none";
+  const off = values.clearCredentials;
+  const storedOAuth = stored === "oauth_client_credentials";
+  return (
+    <fieldset className="space-y-3 sm:col-span-2 rounded-control border border-border px-3 py-2">
+      <legend className="px-1 text-sm font-medium">Upstream credentials</legend>
+      <div className="flex flex-wrap gap-4 text-sm" role="radiogroup" aria-label="Kind of upstream credentials">
+        {(
+          [
+            ["bearer", "Static token"],
+            ["oauth", "OAuth client credentials"],
+          ] as const
+        ).map(([mode, label]) => (
+          <label key={mode} className="flex items-center gap-2">
+            <input type="radio" name={`${idPrefix}-credential-mode`} value={mode} checked={values.credentialMode === mode} disabled={off} onChange={() => update({ credentialMode: mode })} />
+            {label}
+          </label>
+        ))}
+      </div>
+      {stored === "unreadable" ? <p className="text-xs text-danger">The stored credentials can no longer be decrypted (was TETHER_ENCRYPTION_KEY changed?): enter them again.</p> : null}
+      {errors.oauth ? <p className="text-xs text-danger">{errors.oauth}</p> : null}
+      {values.credentialMode === "bearer" ? (
+        <TextField
+          id={`${idPrefix}-token`}
+          label="Bearer token"
+          type="password"
+          autoComplete="new-password"
+          spellCheck={false}
+          placeholder={server ? (stored === "bearer" ? SECRET_PLACEHOLDER : storedOAuth ? "enter one to replace the OAuth client credentials" : "none — enter one to set") : "optional"}
+          value={values.bearerToken}
+          disabled={off}
+          error={errors.bearerToken}
+          hint="Sent upstream as Authorization: Bearer …; stored encrypted and never shown again."
+          onChange={(e) => update({ bearerToken: e.target.value })}
+        />
+      ) : (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <TextField
+            id={`${idPrefix}-token-url`}
+            label="Token endpoint URL"
+            type="url"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="https://idp.example.com/oauth2/token"
+            value={values.tokenUrl}
+            disabled={off}
+            error={errors["oauth.tokenUrl"]}
+            hint="Tether asks it for an access token (grant_type=client_credentials, client_secret_basic)."
+            onChange={(e) => update({ tokenUrl: e.target.value })}
+          />
+          <TextField
+            id={`${idPrefix}-client-id`}
+            label="Client ID"
+            autoComplete="off"
+            spellCheck={false}
+            value={values.clientId}
+            disabled={off}
+            error={errors["oauth.clientId"]}
+            onChange={(e) => update({ clientId: e.target.value })}
+          />
+          <TextField
+            id={`${idPrefix}-client-secret`}
+            label="Client secret"
+            type="password"
+            autoComplete="new-password"
+            spellCheck={false}
+            placeholder={storedOAuth ? SECRET_PLACEHOLDER : "required"}
+            value={values.clientSecret}
+            disabled={off}
+            error={errors["oauth.clientSecret"]}
+            hint="Stored encrypted and never shown again."
+            onChange={(e) => update({ clientSecret: e.target.value })}
+          />
+          <TextField
+            id={`${idPrefix}-scope`}
+            label="Scope"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="optional, e.g. mcp:tools"
+            value={values.scope}
+            disabled={off}
+            error={errors["oauth.scope"]}
+            onChange={(e) => update({ scope: e.target.value })}
+          />
+          <TextField
+            id={`${idPrefix}-resource`}
+            label="Resource"
+            type="url"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="optional, e.g. the server URL"
+            value={values.resource}
+            disabled={off}
+            error={errors["oauth.resource"]}
+            hint="RFC 8707 resource indicator: the API the token is for."
+            onChange={(e) => update({ resource: e.target.value })}
+          />
+          <TextField
+            id={`${idPrefix}-oauth-audience`}
+            label="Token audience"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="optional"
+            value={values.oauthAudience}
+            disabled={off}
+            error={errors["oauth.audience"]}
+            hint="Sent as audience= for providers that use it instead of resource."
+            onChange={(e) => update({ oauthAudience: e.target.value })}
+          />
+        </div>
+      )}
+      {server && stored !== "none" ? (
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" checked={values.clearCredentials} onChange={(e) => update({ clearCredentials: e.target.checked, bearerToken: "", clientSecret: "" })} />
+          Remove the stored credentials
+        </label>
+      ) : null}
+    </fieldset>
   );
 }

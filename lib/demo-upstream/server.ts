@@ -7,6 +7,7 @@ import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import {
   InMemoryTaskMessageQueue,
@@ -68,6 +69,12 @@ export type TDemoUpstreamOptions = {
   port: number;
   /** When set, every request must carry `Authorization: Bearer <token>`. */
   bearerToken?: string;
+  /**
+   * When set, every request must carry a JWT access token (RFC 9068) from this issuer, signed
+   * with a key of its JWKS and meant for this audience, e.g. one Tether fetched with OAuth client
+   * credentials. `isAccepted` may refuse a valid token as well (a revoked one, in tests).
+   */
+  accessToken?: { issuer: string; audience: string; jwksUrl: string; isAccepted?: (claims: JWTPayload) => boolean };
   /** Default `seconds` for the task tools; default 5. */
   defaultDurationSeconds?: number;
   /** One line per lifecycle event; defaults to stderr. Never receives tokens. */
@@ -159,6 +166,20 @@ export async function startDemoUpstream(options: TDemoUpstreamOptions): Promise<
     isClosing: () => closing !== undefined,
   };
   const tokenDigest = config.bearerToken === undefined ? undefined : digest(config.bearerToken);
+  const accessToken = options.accessToken;
+  const jwks = accessToken ? createRemoteJWKSet(new URL(accessToken.jwksUrl)) : undefined;
+  /** A valid JWT access token from the configured issuer for this server, when one is required. */
+  async function hasValidAccessToken(header: string | undefined): Promise<boolean> {
+    if (!accessToken || !jwks) return true;
+    const token = header === undefined ? undefined : /^Bearer[ ]+(\S+)\s*$/i.exec(header)?.[1];
+    if (token === undefined) return false;
+    try {
+      const { payload } = await jwtVerify(token, jwks, { issuer: accessToken.issuer, audience: accessToken.audience, requiredClaims: ["exp"] });
+      return accessToken.isAccepted?.(payload) ?? true;
+    } catch {
+      return false;
+    }
+  }
   // DNS rebinding: a browser page can reach a loopback server under an attacker's hostname; refusing
   // foreign Host headers closes that even when no bearer token is configured.
   const enforceLoopbackHost = isLoopbackAddress(config.host);
@@ -184,6 +205,9 @@ export async function startDemoUpstream(options: TDemoUpstreamOptions): Promise<
     // Sessions are not authentication (security best practices §Session Hijacking): every request is checked.
     if (tokenDigest && !isAuthorized(req.headers.authorization, tokenDigest)) {
       return sendJsonError(res, 401, -32001, "Unauthorized", { "www-authenticate": 'Bearer realm="demo-upstream"' });
+    }
+    if (!(await hasValidAccessToken(req.headers.authorization))) {
+      return sendJsonError(res, 401, -32001, "Unauthorized", { "www-authenticate": 'Bearer realm="demo-upstream", error="invalid_token"' });
     }
     if (readPathname(req.url) !== MCP_PATH) return sendJsonError(res, 404, -32000, "Not found");
     if (req.method !== "POST" && req.method !== "GET" && req.method !== "DELETE") {
@@ -285,7 +309,7 @@ export async function startDemoUpstream(options: TDemoUpstreamOptions): Promise<
 
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${formatHostForUrl(config.host)}:${port}${MCP_PATH}`;
-  log(`listening on ${url}${tokenDigest ? " (bearer token required)" : " (no authentication)"}`);
+  log(`listening on ${url}${accessToken ? " (JWT access token required)" : tokenDigest ? " (bearer token required)" : " (no authentication)"}`);
 
   async function shutDown(): Promise<void> {
     clearInterval(sweeper);

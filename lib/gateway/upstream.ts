@@ -1,14 +1,11 @@
 import "server-only";
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import { z } from "zod";
-import { decryptSecret } from "@/lib/crypto/secrets";
 import { getEnv } from "@/lib/env";
+import { fetchWithUpstreamAuth, upstreamAuthOf, UpstreamAuthError } from "@/lib/servers/upstream-auth";
 import { GatewayHttpError, RPC_ERROR } from "./jsonrpc";
 
 // The gateway's HTTP client for one upstream MCP server (Streamable HTTP). Tether authenticates
 // with the server's own configured credentials: the agent's credentials are never passed on.
-
-const ZCredentials = z.discriminatedUnion("type", [z.object({ type: z.literal("bearer"), token: z.string().min(1) })]);
 
 export type TUpstreamServer = { id: string; slug: string; url: string; audience: string; credentialsEnc: string | null };
 
@@ -32,16 +29,12 @@ export class UpstreamError extends Error {
 }
 
 /** Context the credentials envelope is bound to (AES-GCM associated data). */
-export function serverCredentialsContext(slug: string): string {
-  return `server-credentials:${slug}`;
-}
+export { serverCredentialsContext } from "@/lib/servers/server-credentials";
 
+// The Authorization header is added by send(): lib/servers/upstream-auth.ts computes it (bearer
+// token, or an OAuth access token it fetches, caches and refreshes on a 401).
 function upstreamHeaders(call: TUpstreamCall, accept: string): Headers {
   const headers = new Headers({ accept });
-  if (call.server.credentialsEnc) {
-    const credentials = ZCredentials.parse(JSON.parse(decryptSecret(call.server.credentialsEnc, serverCredentialsContext(call.server.slug))));
-    headers.set("authorization", `Bearer ${credentials.token}`);
-  }
   if (call.sessionId) headers.set("mcp-session-id", call.sessionId);
   if (call.protocolVersion) headers.set("mcp-protocol-version", call.protocolVersion);
   return headers;
@@ -52,11 +45,15 @@ function timeoutSignal(call: TUpstreamCall, timeoutMs: number | null): AbortSign
   return signals.length === 0 ? undefined : AbortSignal.any(signals);
 }
 
-async function send(call: TUpstreamCall, init: RequestInit & { timeoutMs: number | null }): Promise<Response> {
+async function send(call: TUpstreamCall, init: RequestInit & { headers: Headers; timeoutMs: number | null }): Promise<Response> {
   const signal = timeoutSignal(call, init.timeoutMs);
   try {
-    return await fetch(call.server.url, { ...init, ...(signal ? { signal } : {}), redirect: "manual" });
+    return await fetchWithUpstreamAuth(upstreamAuthOf(call.server), (authorization) => {
+      if (authorization) init.headers.set("authorization", authorization);
+      return fetch(call.server.url, { ...init, ...(signal ? { signal } : {}), redirect: "manual" });
+    });
   } catch (err) {
+    if (err instanceof UpstreamAuthError) throw new UpstreamError(`Tether could not authenticate at the upstream server: ${err.message}`, err);
     throw new UpstreamError(err instanceof Error && err.name === "TimeoutError" ? "The upstream server did not answer in time." : "The upstream server is unreachable.", err);
   }
 }

@@ -15,8 +15,12 @@ export type TProbeObservation = {
   timedOut: boolean;
   /** Messages on the answer stream that were not JSON-RPC. */
   badMessages: number;
-  /** Scrubbed from any upstream text that is quoted. */
+  /** Scrubbed from any upstream text that is quoted (the bearer token, or the OAuth client secret). */
   secret: string | null;
+  /** Which kind of credentials the check presented (default: a bearer token when `secret` is set). */
+  credentials?: "none" | "bearer" | "oauth_client_credentials";
+  /** Further secrets to scrub (the OAuth access token the check sent). */
+  otherSecrets?: string[];
 };
 
 export type TProbeFailure = { kind: TProbeProblem; message: string };
@@ -59,10 +63,15 @@ function hostOf(url: string): string {
   }
 }
 
-function scrub(text: string, secret: string | null): string {
-  const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-  const clean = secret ? oneLine.split(secret).join("[redacted]") : oneLine;
+function scrub(text: string, o: Pick<TProbeObservation, "secret" | "otherSecrets">): string {
+  let clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  for (const secret of [o.secret, ...(o.otherSecrets ?? [])]) if (secret) clean = clean.split(secret).join("[redacted]");
   return clean.length > 160 ? `${clean.slice(0, 160)}…` : clean;
+}
+
+function credentialsHint(o: TProbeObservation): string {
+  if (o.credentials === "oauth_client_credentials") return "It refused the OAuth access token: check the client's scope, resource or audience at the provider.";
+  return o.secret ? "Check the bearer token." : "It needs a bearer token.";
 }
 
 function classifyNetworkError(err: unknown, o: TProbeObservation): TProbeFailure {
@@ -101,7 +110,7 @@ export function classifyProbeFailure(err: unknown, o: TProbeObservation): TProbe
   if (r && (r.status === 401 || r.status === 403)) {
     return {
       kind: "credentials_refused",
-      message: `${host} refused the credentials (HTTP ${r.status}). ${o.secret ? "Check the bearer token." : "It needs a bearer token."}`,
+      message: `${host} refused the credentials (HTTP ${r.status}). ${credentialsHint(o)}`,
     };
   }
   if (r && r.status >= 500) return { kind: "server_error", message: `${host} failed with HTTP ${r.status}.` };
@@ -120,12 +129,12 @@ export function classifyProbeFailure(err: unknown, o: TProbeObservation): TProbe
   }
   if (top && /protocol version is not supported/i.test(top.message)) {
     const version = /supported: (.*)$/.exec(top.message)?.[1];
-    return { kind: "protocol_error", message: `${host} answered with MCP protocol version ${scrub(version ?? "?", o.secret)}, which this Tether does not speak.` };
+    return { kind: "protocol_error", message: `${host} answered with MCP protocol version ${scrub(version ?? "?", o)}, which this Tether does not speak.` };
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (top?.name === "McpError" && code === -32001) return { kind: "timeout", message: `${host} did not complete the MCP handshake within ${o.timeoutMs} ms.` };
   if (top?.name === "McpError") {
-    return { kind: "protocol_error", message: `${host} refused the MCP handshake: ${scrub(top.message.replace(/^MCP error -?\d+:\s*/, ""), o.secret)} (JSON-RPC ${String(code)}).` };
+    return { kind: "protocol_error", message: `${host} refused the MCP handshake: ${scrub(top.message.replace(/^MCP error -?\d+:\s*/, ""), o)} (JSON-RPC ${String(code)}).` };
   }
-  return { kind: "protocol_error", message: `The MCP handshake with ${host} failed: ${scrub(top?.message ?? "unknown error", o.secret)}` };
+  return { kind: "protocol_error", message: `The MCP handshake with ${host} failed: ${scrub(top?.message ?? "unknown error", o)}` };
 }

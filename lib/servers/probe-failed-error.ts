@@ -2,24 +2,31 @@ import "server-only";
 import { AppError } from "@/lib/errors";
 import { REQUEST_ID_HEADER } from "@/lib/http/request-meta";
 import { PROBE_PROBLEM_LABELS, type TProbeResult } from "./schemas";
+import type { TCredentialsKind } from "./server-credentials";
 
 /** The field a failed check points at, for the form to highlight. */
-function fieldOf(kind: keyof typeof PROBE_PROBLEM_LABELS): string {
-  return kind === "credentials_refused" ? "bearerToken" : "url";
+function fieldOf(kind: keyof typeof PROBE_PROBLEM_LABELS, credentials: TCredentialsKind): string {
+  if (kind === "oauth_token_error") return "oauth";
+  if (kind === "credentials_refused" || kind === "credentials_unreadable") return credentials === "oauth_client_credentials" ? "oauth" : "bearerToken";
+  return "url";
 }
 
 /**
  * A failed connection check the admin has not overridden: 422 naming exactly what failed. The
  * check itself rides along in `details.probe` for adapters that show it (the REST API does).
  */
-export function probeFailedError(result: TProbeResult, forceEffect = "save anyway (force); the server is then saved disabled"): AppError {
+export function probeFailedError(
+  result: TProbeResult,
+  forceEffect = "save anyway (force); the server is then saved disabled",
+  credentials: TCredentialsKind = "bearer",
+): AppError {
   const kind = result.problem?.kind ?? "protocol_error";
   const label = PROBE_PROBLEM_LABELS[kind];
   const message = result.problem?.message ?? "The connection check failed.";
   return new AppError("INVALID_INPUT", `${label}: ${message} Fix it and try again, or ${forceEffect}.`, {
     issues: [
       { path: "probe", message: `${label}: ${message}` },
-      { path: fieldOf(kind), message: label },
+      { path: fieldOf(kind, credentials), message: label },
     ],
     details: { probe: result },
   });

@@ -7,11 +7,11 @@ import { invalidInput } from "@/lib/errors";
 import { findVisibleServer, serverIdOf } from "./find-visible-server";
 import { probeUpstream } from "./probe-upstream";
 import { ZProbeServerInput, type TProbeResult } from "./schemas";
-import { originOf, readBearerToken, tokenMustBeReentered } from "./server-credentials";
+import { resolveCredentials, storedCredentialsOf } from "./resolve-credentials";
 
 /**
- * A dry run of the connection check: for a URL and token, or for a registered server (with its
- * stored token unless another is given, and only at its own origin). Writes nothing.
+ * A dry run of the connection check: for a URL and credentials, or for a registered server (with
+ * its stored credentials unless others are given, and only at its own origin). Writes nothing.
  */
 export async function probeServer(input: { actor: TActor; data: unknown }): Promise<TProbeResult> {
   assertCan(input.actor, "servers.manage");
@@ -19,14 +19,16 @@ export async function probeServer(input: { actor: TActor; data: unknown }): Prom
   const serverId = hasId ? serverIdOf(input.data) : undefined;
   const parsed = ZProbeServerInput.safeParse(input.data);
   if (!parsed.success) throw invalidInput(parsed.error);
-  const { url, bearerToken } = parsed.data;
-
-  let target = { url: url!, bearerToken: bearerToken ?? null };
-  if (serverId) {
-    const server = await findVisibleServer(getPrisma(), serverId);
-    const nextUrl = url ?? server.url;
-    if (bearerToken === undefined && server.credentialsEnc && originOf(nextUrl) !== originOf(server.url)) throw tokenMustBeReentered();
-    target = { url: nextUrl, bearerToken: bearerToken ?? readBearerToken(server.slug, server.credentialsEnc) };
-  }
-  return probeUpstream({ ...target, timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS, listTools: true });
+  const { url, bearerToken, oauth } = parsed.data;
+  const server = serverId ? await findVisibleServer(getPrisma(), serverId) : null;
+  const nextUrl = url ?? server!.url;
+  const resolved = resolveCredentials({
+    stored: server ? storedCredentialsOf(server) : null,
+    currentUrl: server?.url ?? null,
+    nextUrl,
+    bearerToken,
+    oauth,
+  });
+  const credentials = server && resolved.change === "keep" ? { server } : { given: resolved.next === "unreadable" ? null : resolved.next };
+  return probeUpstream({ url: nextUrl, credentials, timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS, listTools: true });
 }

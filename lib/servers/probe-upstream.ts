@@ -6,17 +6,66 @@ import { TETHER_VERSION } from "@/lib/version";
 import { classifyProbeFailure, type TProbeObservation } from "./classify-probe-failure";
 import { TASKS_EXTENSION_ID, type TProbeResult, type TToolSummary } from "./schemas";
 import { detectTaskWires, MAX_RECORDED_TOOLS, summarizeCapabilities, summarizeServerInfo, summarizeTools } from "./summarize-capabilities";
+import type { TUpstreamCredentials } from "./server-credentials";
+import {
+  ephemeralUpstreamAuth,
+  fetchWithUpstreamAuth,
+  getUpstreamAuthorizationFor,
+  releaseUpstreamAuth,
+  upstreamAuthOf,
+  UpstreamAuthError,
+  type TUpstreamAuth,
+  type TUpstreamAuthServer,
+} from "./upstream-auth";
 
 const MAX_TOOL_PAGES = 20;
 
+/** An OAuth token request that failed, as a connection check's problem. */
+function tokenProblem(err: UpstreamAuthError): TProbeResult {
+  return { ok: false, problem: { kind: err.kind === "credentials_unreadable" ? "credentials_unreadable" : "oauth_token_error", message: err.message }, latencyMs: null, details: null };
+}
+
 /**
  * Connects to an upstream MCP server the way the gateway will (Streamable HTTP, the server's own
- * bearer token), runs `initialize` and, when asked, `tools/list`, and says exactly what went
- * wrong if anything did. Uses the official SDK client; a wrapping fetch watches the wire so the
- * failure can be classified from facts (the HTTP status, the socket error) rather than from the
- * SDK's error text. The upstream session is ended afterwards. Writes nothing.
+ * credentials: a bearer token, or an OAuth access token from lib/servers/upstream-auth.ts), runs
+ * `initialize` and, when asked, `tools/list`, and says exactly what went wrong if anything did.
+ * Uses the official SDK client; a wrapping fetch watches the wire so the failure can be
+ * classified from facts (the HTTP status, the socket error) rather than from the SDK's error
+ * text. The upstream session is ended afterwards. Writes nothing.
  */
-export async function probeUpstream(input: { url: string; bearerToken: string | null; timeoutMs: number; listTools: boolean }): Promise<TProbeResult> {
+export async function probeUpstream(input: {
+  url: string;
+  /** A registered server's stored credentials (their OAuth token is shared with the gateway), or credentials at hand. */
+  credentials: { server: TUpstreamAuthServer } | { given: TUpstreamCredentials | null };
+  timeoutMs: number;
+  listTools: boolean;
+}): Promise<TProbeResult> {
+  let auth: TUpstreamAuth;
+  try {
+    auth = "server" in input.credentials ? upstreamAuthOf(input.credentials.server) : ephemeralUpstreamAuth(input.credentials.given);
+  } catch (err) {
+    if (err instanceof UpstreamAuthError) return tokenProblem(err);
+    throw err;
+  }
+  try {
+    return await probeWith(input, auth);
+  } finally {
+    releaseUpstreamAuth(auth);
+  }
+}
+
+async function probeWith(input: { url: string; timeoutMs: number; listTools: boolean }, auth: TUpstreamAuth): Promise<TProbeResult> {
+  const credentials = auth.credentials;
+  // First the access token, so a failing token endpoint is named as such and the handshake's
+  // latency is the upstream's own.
+  let accessToken: string | null = null;
+  try {
+    const authorization = await getUpstreamAuthorizationFor(auth);
+    if (credentials?.type === "oauth_client_credentials" && authorization) accessToken = authorization.slice("Bearer ".length);
+  } catch (err) {
+    if (err instanceof UpstreamAuthError) return tokenProblem(err);
+    throw err;
+  }
   const observed: TProbeObservation = {
     url: input.url,
     timeoutMs: input.timeoutMs,
@@ -24,8 +73,11 @@ export async function probeUpstream(input: { url: string; bearerToken: string | 
     networkError: undefined,
     timedOut: false,
     badMessages: 0,
-    secret: input.bearerToken,
+    secret: credentials?.type === "bearer" ? credentials.token : credentials?.type === "oauth_client_credentials" ? credentials.clientSecret : null,
+    credentials: credentials?.type ?? "none",
+    otherSecrets: accessToken ? [accessToken] : [],
   };
+  let authError: UpstreamAuthError | null = null;
   const deadline = new AbortController();
   const timer = setTimeout(() => {
     observed.timedOut = true;
@@ -38,14 +90,20 @@ export async function probeUpstream(input: { url: string; bearerToken: string | 
     const limit = method === "DELETE" ? AbortSignal.timeout(2_000) : deadline.signal;
     const signal = init?.signal ? AbortSignal.any([init.signal, limit]) : limit;
     try {
-      const response = await fetch(url, { ...init, signal });
+      const response = await fetchWithUpstreamAuth(auth, (authorization) => {
+        const headers = new Headers(init?.headers);
+        if (authorization) headers.set("authorization", authorization);
+        return fetch(url, { ...init, headers, signal });
+      });
       if (method === "POST") {
         const seen = { status: response.status, contentType: response.headers.get("content-type") };
         if (observed.response === null || (observed.response.status < 300 && !response.ok)) observed.response = seen;
       }
       return response;
     } catch (err) {
-      if (method === "POST" && !deadline.signal.aborted) observed.networkError ??= err;
+      // A token refresh after a 401 failed: the token endpoint is the problem, not the upstream.
+      if (err instanceof UpstreamAuthError) authError ??= err;
+      else if (method === "POST" && !deadline.signal.aborted) observed.networkError ??= err;
       throw err;
     }
   };
@@ -62,7 +120,6 @@ export async function probeUpstream(input: { url: string; bearerToken: string | 
   };
   const transport = new StreamableHTTPClientTransport(new URL(input.url), {
     fetch: probeFetch,
-    requestInit: input.bearerToken ? { headers: { Authorization: `Bearer ${input.bearerToken}` } } : {},
     reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 },
   });
 
@@ -107,6 +164,7 @@ export async function probeUpstream(input: { url: string; bearerToken: string | 
     }
     return { ok: true, problem: null, latencyMs, details };
   } catch (err) {
+    if (authError) return tokenProblem(authError);
     return { ok: false, problem: classifyProbeFailure(err, observed), latencyMs: null, details: null };
   } finally {
     clearTimeout(timer);

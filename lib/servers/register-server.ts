@@ -10,7 +10,8 @@ import { probeFailedError } from "./probe-failed-error";
 import { probeUpstream } from "./probe-upstream";
 import { declaredColumns, recordServerCheck } from "./record-server-check";
 import { ZRegisterServerInput, type TProbeResult, type TServerDto } from "./schemas";
-import { encryptBearerCredentials } from "./server-credentials";
+import { resolveCredentials } from "./resolve-credentials";
+import { encryptCredentials } from "./server-credentials";
 import { SERVER_DTO_SELECT, toServerDtos } from "./to-server-dtos";
 
 export type TServerSaveResult = { server: TServerDto; check: TProbeResult };
@@ -24,7 +25,8 @@ export function slugTakenError(): AppError {
  * Registers an upstream MCP server. Tether first connects with the given credentials and runs
  * `initialize` and `tools/list`; the server is saved enabled only when that worked and it speaks
  * a task wire. Otherwise the admin is told exactly what failed, and it is saved only with
- * `force`, then disabled. The token is stored encrypted and never returned.
+ * `force`, then disabled. The credentials (a bearer token or OAuth client credentials) are
+ * stored encrypted and their secret is never returned.
  */
 export async function registerServer(input: { actor: TActor; data: unknown }): Promise<TServerSaveResult> {
   assertCan(input.actor, "servers.manage");
@@ -37,8 +39,10 @@ export async function registerServer(input: { actor: TActor; data: unknown }): P
   // Before the (slower) connection check, so a taken slug is reported at once.
   if (await db.mcpServer.findUnique({ where: { slug: data.slug }, select: { id: true } })) throw slugTakenError();
 
-  const check = await probeUpstream({ url: data.url, bearerToken: data.bearerToken ?? null, timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS, listTools: true });
-  if (!check.ok && !data.force) throw probeFailedError(check);
+  const { next: credentials } = resolveCredentials({ stored: null, currentUrl: null, nextUrl: data.url, bearerToken: data.bearerToken, oauth: data.oauth });
+  const given = credentials === "unreadable" ? null : credentials;
+  const check = await probeUpstream({ url: data.url, credentials: { given }, timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS, listTools: true });
+  if (!check.ok && !data.force) throw probeFailedError(check, undefined, given?.type ?? "none");
   const enabled = check.ok;
   const audience = data.audience ?? defaultAudience(data.slug);
 
@@ -50,7 +54,7 @@ export async function registerServer(input: { actor: TActor; data: unknown }): P
           name: data.name,
           url: data.url,
           audience,
-          credentialsEnc: data.bearerToken ? encryptBearerCredentials(data.slug, data.bearerToken) : null,
+          credentialsEnc: given ? encryptCredentials(data.slug, given) : null,
           enabled,
           pollMinMs: data.pollMinMs,
           pollMaxMs: data.pollMaxMs,
@@ -67,7 +71,7 @@ export async function registerServer(input: { actor: TActor; data: unknown }): P
         actor,
         action: "server.registered",
         target: { type: "mcp_server", id: row.id },
-        payload: { slug: data.slug, url: data.url, audience, enabled, taskWires: check.details?.taskWires ?? [], problem: check.problem?.kind ?? null },
+        payload: { slug: data.slug, url: data.url, audience, credentials: given?.type ?? "none", enabled, taskWires: check.details?.taskWires ?? [], problem: check.problem?.kind ?? null },
       });
       // The registration's check is the server's first health check.
       if (enabled) await recordServerCheck(tx, { server: { id: row.id, slug: data.slug, health: "unknown", consecutiveFailures: 0 }, result: check, requestId: actor.request.requestId });

@@ -8,6 +8,7 @@ import { revokeLiveHandles } from "@/lib/handles/revoke-live-handles";
 import { countLiveHandles } from "./count-live-handles";
 import { lockVisibleServer, serverIdOf } from "./find-visible-server";
 import { ZRemoveServerInput, type TRemoveHandling } from "./schemas";
+import { settledAfter } from "@/lib/gateway/gateway-cache";
 
 export type TRemovedServer = { id: string; slug: string; removedAt: Date; liveHandles: number; handling: TRemoveHandling; revokedHandles: number };
 
@@ -27,7 +28,7 @@ export async function removeServer(input: { actor: TActor; data: unknown }): Pro
   const { handling, reason } = parsed.data;
   const { actor } = input;
 
-  return getPrisma().$transaction(async (tx) => {
+  return settledAfter(getPrisma().$transaction(async (tx) => {
     const server = await lockVisibleServer(tx, serverId);
     const liveHandles = await countLiveHandles(tx, serverId);
     if (liveHandles > 0 && handling === undefined) {
@@ -47,5 +48,5 @@ export async function removeServer(input: { actor: TActor; data: unknown }): Pro
       payload: { slug: server.slug, liveHandles, handling: chosen, revokedHandles: revoked.length },
     });
     return { id: serverId, slug: server.slug, removedAt, liveHandles, handling: chosen, revokedHandles: revoked.length };
-  });
+  }));
 }

@@ -8,7 +8,6 @@ import { describeErrorForLog, log } from "@/lib/log";
 import { probeUpstream } from "./probe-upstream";
 import { declaredColumns, recordServerCheck } from "./record-server-check";
 import type { TProbeResult, TServerHealth } from "./schemas";
-import { readBearerToken } from "./server-credentials";
 
 /** Servers one worker claims per round, and checks at once. */
 export const HEALTH_BATCH = 20;
@@ -17,21 +16,12 @@ const HEALTH_CONCURRENCY = 4;
 type TClaimed = { id: string; slug: string; url: string; credentialsEnc: string | null; declared: boolean };
 
 async function checkOne(server: TClaimed, timeoutMs: number): Promise<TProbeResult> {
-  let token: string | null;
-  try {
-    token = readBearerToken(server.slug, server.credentialsEnc);
-  } catch (err) {
-    log.error({ serverId: server.id, err: describeErrorForLog(err) }, "stored server credentials could not be decrypted");
-    return {
-      ok: false,
-      problem: { kind: "credentials_unreadable", message: "Tether could not decrypt the stored credentials (was TETHER_ENCRYPTION_KEY changed?). Enter the token again." },
-      latencyMs: null,
-      details: null,
-    };
-  }
   // A server that was never checked by the registry (the demo seed inserts one directly) gets
-  // its declarations recorded by its first successful health check.
-  return probeUpstream({ url: server.url, bearerToken: token, timeoutMs, listTools: !server.declared });
+  // its declarations recorded by its first successful health check. The check authenticates as
+  // the gateway does (an OAuth access token is shared with it).
+  const result = await probeUpstream({ url: server.url, credentials: { server }, timeoutMs, listTools: !server.declared });
+  if (result.problem?.kind === "credentials_unreadable") log.error({ serverId: server.id }, "stored server credentials could not be decrypted");
+  return result;
 }
 
 /**

@@ -31,6 +31,7 @@ export const PROBE_PROBLEMS = [
   "protocol_error",
   "no_task_support",
   "credentials_unreadable",
+  "oauth_token_error",
 ] as const;
 export type TProbeProblem = (typeof PROBE_PROBLEMS)[number];
 
@@ -44,9 +45,14 @@ export const PROBE_PROBLEM_LABELS: Record<TProbeProblem, string> = {
   protocol_error: "MCP handshake failed",
   no_task_support: "No task support",
   credentials_unreadable: "Stored credentials unreadable",
+  oauth_token_error: "OAuth token request failed",
 };
 
 export const TOOL_TASK_SUPPORT = ["forbidden", "optional", "required"] as const;
+
+/** `unreadable`: stored, but Tether cannot decrypt them (TETHER_ENCRYPTION_KEY changed?). */
+export const CREDENTIAL_KINDS = ["none", "bearer", "oauth_client_credentials", "unreadable"] as const;
+export type TCredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export const REMOVE_HANDLING = ["revoke_all", "keep_orphans"] as const;
 export type TRemoveHandling = (typeof REMOVE_HANDLING)[number];
@@ -110,6 +116,95 @@ const ZBearerToken = z
   .max(4096, "A bearer token has at most 4096 characters.")
   .regex(/^[\x21-\x7e]+$/, "A bearer token is printable ASCII without spaces.");
 
+// OAuth 2.0 client credentials (RFC 6749 §4.4): Tether asks the token endpoint for an access
+// token with the client's id and secret and sends that upstream as a bearer token.
+
+/** An empty field means "none": an optional OAuth setting sent as "" or null is left out. */
+function optionalSetting<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === null || (typeof v === "string" && v.trim() === "") ? null : v), schema.nullable());
+}
+
+const ZTokenUrl = httpUrl("token endpoint URL").refine((v) => {
+  if (!URL.canParse(v)) return true;
+  const u = new URL(v);
+  return u.username === "" && u.password === "" && u.hash === "";
+}, "Enter the token endpoint URL without credentials or a #fragment (the client secret goes in its own field).");
+
+const ZClientId = z
+  .string({ message: "Enter the client ID." })
+  .trim()
+  .min(1, "Enter the client ID.")
+  .max(255, "A client ID has at most 255 characters.")
+  .regex(/^[\x20-\x7e]+$/, "A client ID is printable ASCII.");
+
+const ZClientSecret = z
+  .string({ message: "Enter the client secret." })
+  .trim()
+  .min(1, "Enter the client secret.")
+  .max(4096, "A client secret has at most 4096 characters.")
+  .regex(/^[\x20-\x7e]+$/, "A client secret is printable ASCII.");
+
+/** Space-separated scope tokens (RFC 6749 §3.3); runs of whitespace become one space. */
+const ZScope = z
+  .string({ message: "The scope is text: space-separated scope names." })
+  .transform((v) => v.trim().split(/\s+/).join(" "))
+  .pipe(
+    z
+      .string()
+      .max(1024, "The scope has at most 1024 characters.")
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, "Scope names are printable ASCII without quotes or backslashes, separated by spaces."),
+  );
+
+/** RFC 8707 resource indicator: an absolute URI without a fragment. */
+const ZResource = z
+  .string({ message: "The resource is an absolute URI." })
+  .trim()
+  .max(2048, "The resource has at most 2048 characters.")
+  .refine((v) => URL.canParse(v) && !v.includes("#"), "The resource is an absolute URI without a #fragment (RFC 8707), e.g. https://mcp.example.com/mcp.");
+
+/** The `audience` parameter some providers use instead of `resource` (Auth0, Okta, Keycloak token exchange). */
+const ZOAuthAudience = z
+  .string({ message: "The audience is text." })
+  .trim()
+  .max(1024, "The audience has at most 1024 characters.")
+  .regex(/^[\x21-\x7e]+$/, "The audience is printable ASCII without spaces.");
+
+/** New OAuth client credentials, complete. */
+export const ZOAuthCredentialsInput = z
+  .object(
+    {
+      tokenUrl: ZTokenUrl,
+      clientId: ZClientId,
+      clientSecret: ZClientSecret,
+      scope: optionalSetting(ZScope).optional(),
+      resource: optionalSetting(ZResource).optional(),
+      audience: optionalSetting(ZOAuthAudience).optional(),
+    },
+    { message: "oauth is an object: tokenUrl, clientId, clientSecret, scope?, resource?, audience?." },
+  )
+  .strict();
+
+/**
+ * A change to OAuth client credentials: what is left out keeps its stored value (the secret
+ * above all: the form never receives it); null or "" removes an optional setting.
+ */
+export const ZOAuthCredentialsPatch = z
+  .object(
+    {
+      tokenUrl: ZTokenUrl.optional(),
+      clientId: ZClientId.optional(),
+      clientSecret: ZClientSecret.optional(),
+      scope: optionalSetting(ZScope).optional(),
+      resource: optionalSetting(ZResource).optional(),
+      audience: optionalSetting(ZOAuthAudience).optional(),
+    },
+    { message: "oauth is an object: tokenUrl?, clientId?, clientSecret?, scope?, resource?, audience?." },
+  )
+  .strict();
+export type TOAuthCredentialsPatch = z.infer<typeof ZOAuthCredentialsPatch>;
+
+const oneCredentialKind = { message: "Choose one kind of credentials: a bearer token or OAuth client credentials.", path: ["oauth"] };
+
 const ZTags = z
   .array(
     z
@@ -146,6 +241,8 @@ export const ZRegisterServerInput = z
     /** Default: `<public URL>/mcp/<slug>`, the gateway address handles are bound to. */
     audience: ZAudience.optional(),
     bearerToken: ZBearerToken.optional(),
+    /** OAuth 2.0 client credentials instead of a bearer token. */
+    oauth: ZOAuthCredentialsInput.optional(),
     pollMinMs: ZPollMs("minimum poll interval").default(1000),
     pollMaxMs: ZPollMs("maximum poll interval").default(30_000),
     pollConcurrency: ZPollConcurrency.default(8),
@@ -154,7 +251,8 @@ export const ZRegisterServerInput = z
     force: z.boolean({ message: "force is true or false." }).default(false),
   })
   .strict()
-  .refine((v) => v.pollMinMs <= v.pollMaxMs, pollOrder);
+  .refine((v) => v.pollMinMs <= v.pollMaxMs, pollOrder)
+  .refine((v) => !(v.bearerToken !== undefined && v.oauth !== undefined), oneCredentialKind);
 export type TRegisterServerInput = z.input<typeof ZRegisterServerInput>;
 
 export const ZUpdateServerInput = z
@@ -167,6 +265,8 @@ export const ZUpdateServerInput = z
     audience: ZAudience.optional(),
     /** A new token replaces the stored one; leave it out to keep it. */
     bearerToken: ZBearerToken.optional(),
+    /** OAuth client credentials: changed settings (a new secret, or none to keep the stored one). */
+    oauth: ZOAuthCredentialsPatch.optional(),
     clearCredentials: z.boolean({ message: "clearCredentials is true or false." }).optional(),
     pollMinMs: ZPollMs("minimum poll interval").optional(),
     pollMaxMs: ZPollMs("maximum poll interval").optional(),
@@ -180,7 +280,12 @@ export const ZUpdateServerInput = z
   .refine((v) => !(v.bearerToken !== undefined && v.clearCredentials === true), {
     message: "Either set a new token or remove the stored one, not both.",
     path: ["bearerToken"],
-  });
+  })
+  .refine((v) => !(v.oauth !== undefined && v.clearCredentials === true), {
+    message: "Either set new credentials or remove the stored ones, not both.",
+    path: ["oauth"],
+  })
+  .refine((v) => !(v.bearerToken !== undefined && v.oauth !== undefined), oneCredentialKind);
 export type TUpdateServerInput = z.input<typeof ZUpdateServerInput>;
 
 export const ZSetServerEnabledInput = z
@@ -205,15 +310,20 @@ export const ZRemoveServerInput = z.object({
   reason: ZReason,
 });
 
-/** A dry run: a URL and token to try, or a registered server (its stored token unless a new one is given). */
+/**
+ * A dry run: a URL and credentials to try, or a registered server (its stored credentials unless
+ * others are given; OAuth settings left out keep their stored values).
+ */
 export const ZProbeServerInput = z
   .object({
     serverId: ZServerId.optional(),
     url: ZServerUrl.optional(),
     bearerToken: ZBearerToken.optional(),
+    oauth: ZOAuthCredentialsPatch.optional(),
   })
   .strict()
-  .refine((v) => v.url !== undefined || v.serverId !== undefined, { message: "Enter the server URL.", path: ["url"] });
+  .refine((v) => v.url !== undefined || v.serverId !== undefined, { message: "Enter the server URL.", path: ["url"] })
+  .refine((v) => !(v.bearerToken !== undefined && v.oauth !== undefined), oneCredentialKind);
 
 // ---- what a server declares ------------------------------------------------------------------
 
@@ -287,8 +397,13 @@ export const ZServerDto = z.object({
   pollMaxMs: z.number().int(),
   pollConcurrency: z.number().int(),
   tags: z.array(z.string()),
-  /** Only whether credentials are stored, and of which kind; never a value. */
-  credentials: z.enum(["bearer", "none"]),
+  /** Only whether credentials are stored, and of which kind; never a secret. */
+  credentials: z.enum(CREDENTIAL_KINDS),
+  /** OAuth client credentials: the settings that are not secret (never the client secret). */
+  oauth: z
+    .object({ tokenUrl: z.string(), clientId: z.string(), scope: z.string().nullable(), resource: z.string().nullable(), audience: z.string().nullable() })
+    .strict()
+    .nullable(),
   serverInfo: ZServerInfo.nullable(),
   protocolVersion: z.string().nullable(),
   capabilities: ZCapabilitySummary.nullable(),

@@ -11,8 +11,8 @@ import { probeFailedError } from "./probe-failed-error";
 import { probeUpstream } from "./probe-upstream";
 import { recordServerCheck } from "./record-server-check";
 import { ZSetServerEnabledInput, type TServerDto } from "./schemas";
-import { readBearerToken } from "./server-credentials";
 import { SERVER_DTO_SELECT, toServerDtos } from "./to-server-dtos";
+import { settledAfter } from "@/lib/gateway/gateway-cache";
 
 /**
  * Enables or disables a server. A disabled server is not reachable through the gateway (its
@@ -35,14 +35,14 @@ export async function setServerEnabled(input: { actor: TActor; data: unknown }):
   const check = enabled
     ? await probeUpstream({
         url: current.url,
-        bearerToken: readBearerToken(current.slug, current.credentialsEnc),
+        credentials: { server: current },
         timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS,
         listTools: false,
       })
     : null;
   if (check && !check.ok && !force) throw probeFailedError(check, "enable it anyway (force)");
 
-  return db.$transaction(async (tx) => {
+  return settledAfter(db.$transaction(async (tx) => {
     const locked = await lockVisibleServer(tx, serverId);
     if (locked.enabled === enabled) throw wrongState();
     if (enabled) {
@@ -68,5 +68,5 @@ export async function setServerEnabled(input: { actor: TActor; data: unknown }):
     }
     const [dto] = await toServerDtos(tx, [await tx.mcpServer.findUniqueOrThrow({ where: { id: serverId }, select: SERVER_DTO_SELECT })]);
     return dto!;
-  });
+  }));
 }

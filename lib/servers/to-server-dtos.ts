@@ -2,12 +2,13 @@ import "server-only";
 import type { TPrismaClient } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
 import type { TTx } from "@/lib/db/types";
+import { describeStoredCredentials } from "./server-credentials";
 import { ZCapabilitySummary, ZServerDto, ZServerInfo, ZToolSummary, type TServerDto } from "./schemas";
 
 /** Health checks shown per server (the sparkline). */
 export const SPARKLINE_POINTS = 30;
 
-/** The columns a server DTO is built from: `credentials_enc` only as "is it set". */
+/** The columns a server DTO is built from: `credentials_enc` only for its kind and the OAuth settings that are not secret. */
 export const SERVER_DTO_SELECT = {
   id: true,
   slug: true,
@@ -82,6 +83,8 @@ export async function toServerDtos(db: TPrismaClient | TTx, rows: TServerDtoRow[
 
   return rows.map((r) => {
     const byStatus = handlesByServer.get(r.id) ?? {};
+    // Only the kind and the OAuth settings that are not secret leave here; ZServerDto has no field for a secret.
+    const stored = describeStoredCredentials(r.slug, r.credentialsEnc);
     return ZServerDto.parse({
       id: r.id,
       slug: r.slug,
@@ -95,7 +98,8 @@ export async function toServerDtos(db: TPrismaClient | TTx, rows: TServerDtoRow[
       pollMaxMs: r.pollMaxMs,
       pollConcurrency: r.pollConcurrency,
       tags: r.tags,
-      credentials: r.credentialsEnc ? "bearer" : "none",
+      credentials: stored.kind,
+      oauth: stored.oauth,
       serverInfo: parsedOrNull(ZServerInfo, r.serverInfo),
       protocolVersion: r.protocolVersion,
       capabilities: parsedOrNull(ZCapabilitySummary, r.capabilities),

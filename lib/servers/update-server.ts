@@ -12,9 +12,11 @@ import { probeUpstream } from "./probe-upstream";
 import { declaredColumns, recordServerCheck } from "./record-server-check";
 import type { TServerSaveResult } from "./register-server";
 import { ZUpdateServerInput, type TProbeResult } from "./schemas";
-import { encryptBearerCredentials, originOf, readBearerToken, tokenMustBeReentered } from "./server-credentials";
+import { resolveCredentials, storedCredentialsOf } from "./resolve-credentials";
+import { encryptCredentials } from "./server-credentials";
 import { countLiveHandles } from "./count-live-handles";
 import { SERVER_DTO_SELECT, toServerDtos } from "./to-server-dtos";
+import { settledAfter } from "@/lib/gateway/gateway-cache";
 
 /** JSON equality that ignores key order (jsonb does not keep it). */
 function sameJson(a: unknown, b: unknown): boolean {
@@ -26,8 +28,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 /**
  * Edits a registered server. The slug is fixed. A new URL or new credentials (or `recheck`) run
  * the connection check again and record what the server declares now; a failing check saves
- * only with `force`, and then disables the server. `server.updated` names the changed fields,
- * never a credential value.
+ * only with `force`, and then disables the server. `server.updated` names the changed fields
+ * (for OAuth client credentials also which settings changed), never a credential value.
  */
 export async function updateServer(input: { actor: TActor; data: unknown }): Promise<Omit<TServerSaveResult, "check"> & { check: TProbeResult | null }> {
   assertCan(input.actor, "servers.manage");
@@ -56,18 +58,31 @@ export async function updateServer(input: { actor: TActor; data: unknown }): Pro
     const message = "The minimum poll interval cannot exceed the maximum.";
     throw new AppError("INVALID_INPUT", message, { issues: [{ path: "pollMinMs", message }] });
   }
-  const credentialsChange = data.bearerToken !== undefined ? "set" : data.clearCredentials && current.credentialsEnc ? "clear" : "keep";
-  if (credentialsChange === "keep" && current.credentialsEnc && originOf(next.url) !== originOf(current.url)) throw tokenMustBeReentered();
+  const credentials = resolveCredentials({
+    stored: storedCredentialsOf(current),
+    currentUrl: current.url,
+    nextUrl: next.url,
+    bearerToken: data.bearerToken,
+    oauth: data.oauth,
+    clear: data.clearCredentials,
+  });
+  const credentialsChange = credentials.change;
 
   const connectionChanged = next.url !== current.url || credentialsChange !== "keep";
   let check: TProbeResult | null = null;
   if (connectionChanged || data.recheck) {
-    const token = credentialsChange === "set" ? data.bearerToken! : credentialsChange === "clear" ? null : readBearerToken(current.slug, current.credentialsEnc);
-    check = await probeUpstream({ url: next.url, bearerToken: token, timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS, listTools: true });
-    if (!check.ok && !data.force) throw probeFailedError(check, "save anyway (force); the server is then disabled");
+    const given = credentials.next === "unreadable" ? null : credentials.next;
+    check = await probeUpstream({
+      url: next.url,
+      // Kept credentials are checked as the gateway uses them (their cached OAuth token included).
+      credentials: credentialsChange === "keep" ? { server: current } : { given },
+      timeoutMs: getEnv().TETHER_SERVER_PROBE_TIMEOUT_MS,
+      listTools: true,
+    });
+    if (!check.ok && !data.force) throw probeFailedError(check, "save anyway (force); the server is then disabled", given?.type ?? "none");
   }
 
-  const server = await db.$transaction(async (tx) => {
+  const server = await settledAfter(db.$transaction(async (tx) => {
     const locked = await lockVisibleServer(tx, serverId);
     // Compared field by field, not by updated_at: health checks touch the row all the time.
     const configOf = (r: typeof current) => [r.name, r.url, r.audience, r.credentialsEnc, r.pollMinMs, r.pollMaxMs, r.pollConcurrency, r.tags, r.enabled];
@@ -87,8 +102,8 @@ export async function updateServer(input: { actor: TActor; data: unknown }): Pro
       update.tags = next.tags;
     }
     if (credentialsChange !== "keep") {
-      changes.push("credentials");
-      update.credentialsEnc = credentialsChange === "set" ? encryptBearerCredentials(current.slug, data.bearerToken!) : null;
+      changes.push(...credentials.changes);
+      update.credentialsEnc = credentialsChange === "set" && credentials.next && credentials.next !== "unreadable" ? encryptCredentials(current.slug, credentials.next) : null;
     }
     let disabledNow = false;
     if (check?.details) {
@@ -139,6 +154,6 @@ export async function updateServer(input: { actor: TActor; data: unknown }): Pro
     }
     const [dto] = await toServerDtos(tx, [await tx.mcpServer.findUniqueOrThrow({ where: { id: serverId }, select: SERVER_DTO_SELECT })]);
     return dto!;
-  });
+  }));
   return { server, check };
 }

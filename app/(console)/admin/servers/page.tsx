@@ -43,6 +43,18 @@ function problemLabel(kind: string | null): string | null {
   return kind && (PROBE_PROBLEMS as readonly string[]).includes(kind) ? PROBE_PROBLEM_LABELS[kind as TProbeProblem] : kind;
 }
 
+/** What is stored, never a secret: the kind, and for OAuth the client and its token endpoint host. */
+function credentialsLabel(s: TServerDto): string {
+  if (s.credentials === "bearer") return "bearer token (set)";
+  if (s.credentials === "oauth_client_credentials" && s.oauth) return `OAuth client credentials (client ${s.oauth.clientId} at ${hostOf(s.oauth.tokenUrl)}, secret set)`;
+  if (s.credentials === "unreadable") return "stored but unreadable (enter them again)";
+  return "none";
+}
+
+function hostOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).host : url;
+}
+
 function ServerCard({ server: s, audienceBase }: { server: TServerDto; audienceBase: string }) {
   const titleId = `server-${s.id}`;
   return (
@@ -64,7 +76,7 @@ function ServerCard({ server: s, audienceBase }: { server: TServerDto; audienceB
             /mcp/{s.slug} → {s.url}
           </p>
           <p className="text-xs text-fg-muted">
-            Audience <span className="break-all font-mono">{s.audience}</span> · credentials: {s.credentials === "bearer" ? "bearer token (set)" : "none"} · registered{" "}
+            Audience <span className="break-all font-mono">{s.audience}</span> · credentials: {credentialsLabel(s)} · registered{" "}
             {formatTimestamp(s.createdAt)}
           </p>
           {!s.enabled && s.health.lastErrorKind ? (
@@ -104,6 +116,7 @@ function ServerCard({ server: s, audienceBase }: { server: TServerDto; audienceB
             pollMaxMs: s.pollMaxMs,
             pollConcurrency: s.pollConcurrency,
             credentials: s.credentials,
+            oauth: s.oauth,
           }}
           enabled={s.enabled}
           pollingPaused={s.pollingPaused}

@@ -1,5 +1,5 @@
 // GET /api/v1/servers — registered upstream servers with health and capabilities (servers.read)
-// POST /api/v1/servers {name, slug, url, bearerToken?, audience?, tags?, poll*, force?} — register one after a connection check (servers.manage)
+// POST /api/v1/servers {name, slug, url, bearerToken? | oauth?: {tokenUrl, clientId, clientSecret, scope?, resource?, audience?}, audience?, tags?, poll*, force?} — register one after a connection check (servers.manage)
 import { apiRoute } from "@/lib/http/api-route";
 import { readJsonBody } from "@/lib/http/read-json-body";
 import { listServers } from "@/lib/servers/list-servers";

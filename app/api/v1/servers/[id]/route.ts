@@ -1,5 +1,5 @@
 // GET /api/v1/servers/:id — one server (servers.read)
-// PATCH /api/v1/servers/:id {name?, url?, audience?, bearerToken?, clearCredentials?, tags?, poll*?, recheck?, force?} — edit it; the slug never changes (servers.manage)
+// PATCH /api/v1/servers/:id {name?, url?, audience?, bearerToken? | oauth?: {…settings to change}, clearCredentials?, tags?, poll*?, recheck?, force?} — edit it; the slug never changes (servers.manage)
 // DELETE /api/v1/servers/:id {reason, handling?: "revoke_all"|"keep_orphans"} — remove it; handling is required while it has live handles (servers.manage)
 import { apiRoute } from "@/lib/http/api-route";
 import { readJsonBody } from "@/lib/http/read-json-body";

@@ -1,4 +1,4 @@
-// POST /api/v1/servers/probe {url, bearerToken?} | {serverId, url?, bearerToken?} — dry-run the connection check; writes nothing (servers.manage)
+// POST /api/v1/servers/probe {url, bearerToken? | oauth?} | {serverId, url?, bearerToken? | oauth?} — dry-run the connection check; writes nothing (servers.manage)
 import { apiRoute } from "@/lib/http/api-route";
 import { readJsonBody } from "@/lib/http/read-json-body";
 import { probeServer } from "@/lib/servers/probe-server";
