@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     log(`${fmt(Number(counts[0]!.handles))} handles (${fmt(Number(counts[0]!.live))} live), ${fmt(Number(counts[0]!.events))} audit events`);
 
     const { rows: reviewerRows } = await owner.query<{ id: string }>(
-      `INSERT INTO principal (id, kind, role, name, email, updated_at) VALUES (gen_random_uuid(), 'user', 'reviewer', 'Bench reviewer', 'bench-reviewer@example.test', now()) RETURNING id`,
+      `INSERT INTO principal (id, kind, role, name, email, updated_at) VALUES (gen_random_uuid(), 'user', 'reviewer', 'Bench reviewer', 'bench-reviewer-' || gen_random_uuid() || '@example.test', now()) RETURNING id`,
     );
     const actor: TActor = { type: "user", id: reviewerRows[0]!.id, role: "reviewer", name: "Bench reviewer", email: "bench-reviewer@example.test", request: { requestId: "bench" } };
 
