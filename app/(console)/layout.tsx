@@ -1,16 +1,22 @@
 import Link from "next/link";
 import { cookies } from "next/headers";
+import { LiveIndicator } from "@/components/live/live-indicator";
 import { NavLinks } from "@/components/shell/nav-links";
 import { SignOutButton } from "@/components/shell/sign-out-button";
 import { THEME_COOKIE, parseTheme } from "@/components/shell/theme";
 import { ThemeToggle } from "@/components/shell/theme-toggle";
 import { requirePageActor } from "@/lib/auth/current-actor";
-import { navItemsFor } from "@/lib/auth/permissions";
+import { navItemsFor, roleCan } from "@/lib/auth/permissions";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   const actor = await requirePageActor();
   const theme = parseTheme((await cookies()).get(THEME_COOKIE)?.value);
-  const items = navItemsFor(actor.role).map(({ href, label }) => ({ href, label }));
+  const items = navItemsFor(actor.role).flatMap(({ href, label }) =>
+    // Support's focused view sits next to the inventory for every role that may cancel.
+    href === "/handles" && roleCan(actor.role, "handles.cancel") ? [{ href, label }, { href: "/handles/active", label: "Queued & running" }] : [{ href, label }],
+  );
+  // Bulk actions (and those waiting for a second reviewer's approval) for roles that may run them.
+  if (roleCan(actor.role, "handles.bulk_revoke")) items.splice(items.findIndex((i) => i.href === "/handles/active") + 1 || 1, 0, { href: "/bulk", label: "Bulk actions" });
   return (
     <div className="flex min-h-screen flex-col">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-surface focus:px-3 focus:py-2">
@@ -25,6 +31,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <NavLinks items={items} />
           </nav>
           <div className="flex items-center gap-2">
+            <LiveIndicator />
             <span className="hidden text-sm text-fg-muted md:inline" data-testid="current-user">
               {actor.name} · <span className="font-medium text-fg">{actor.role}</span>
             </span>

@@ -1,9 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { getPool } from "@/lib/db/client";
+import { pgListener, type PgListener } from "@/lib/db/pg-listener";
 import { getEnv } from "@/lib/env";
-import { describeErrorForLog, log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/registry";
 
 // The gateway's memory of the rows every agent call reads (its API key and principal, the server,
@@ -14,8 +13,9 @@ import { metrics } from "@/lib/metrics/registry";
 // - Triggers on those tables (migration gateway_cache_invalidation) NOTIFY `tether_gateway` with
 //   the table and row id whenever a column the gateway judges by changes, in the writing
 //   transaction: delivered on commit, to every instance.
-// - Entries are trusted only while this process's LISTEN connection is up; when it drops, the
-//   cache is emptied and every call reads Postgres until it is back.
+// - Entries are trusted only while this process's LISTEN connection (lib/db/pg-listener.ts, shared
+//   with the console's live updates) is listening on the channel; when it drops, the cache is
+//   emptied and every call reads Postgres until it is back.
 // - A row read from Postgres is remembered only if no notification arrived since the read began
 //   (the epoch), so a read racing a revocation cannot put the old row back.
 // - Use cases that revoke call settleGatewayCache() after their commit: it returns once this
@@ -30,7 +30,6 @@ export type TCacheKind = "apiKey" | "server" | "session" | "handle";
 type TEntry = { value: unknown; id: string; principalId: string | null };
 
 const LIMITS: Record<TCacheKind, number> = { apiKey: 10_000, server: 1_000, session: 50_000, handle: 200_000 };
-const RECONNECT_MS = [250, 1_000, 5_000];
 
 class GatewayCache {
   private readonly maps: Record<TCacheKind, Map<string, TEntry>> = { apiKey: new Map(), server: new Map(), session: new Map(), handle: new Map() };
@@ -39,13 +38,15 @@ class GatewayCache {
   private policy: unknown = undefined;
   private epoch = 0;
   private listening = false;
-  private client: pg.Client | null = null;
-  private attempts = 0;
-  private stopped = false;
+  private readonly unsubscribe: () => void;
   private readonly barriers = new Map<string, () => void>();
 
-  constructor(private readonly connectionString: string) {
-    void this.connect();
+  constructor(listener: PgListener) {
+    this.unsubscribe = listener.subscribe(
+      GATEWAY_CHANNEL,
+      (payload) => this.apply(payload),
+      (listening) => (listening ? this.trust() : this.drop()),
+    );
   }
 
   /** The epoch to pass to set() for a read starting now, or null when nothing may be cached. */
@@ -101,9 +102,8 @@ class GatewayCache {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.unsubscribe();
     this.drop();
-    void this.client?.end().catch(() => undefined);
   }
 
   private forget(kind: TCacheKind, key: string): void {
@@ -154,35 +154,10 @@ class GatewayCache {
     else this.drop(); // unknown: forget everything rather than guess
   }
 
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString });
-    this.client = client;
-    const lost = (err?: Error) => {
-      if (this.client !== client) return;
-      this.client = null;
-      this.drop();
-      if (this.stopped) return;
-      if (err) log.warn({ err: describeErrorForLog(err) }, "Gateway cache: lost its LISTEN connection; reading Postgres on every call until it is back");
-      const delay = RECONNECT_MS[Math.min(this.attempts++, RECONNECT_MS.length - 1)]!;
-      setTimeout(() => void this.connect(), delay).unref();
-    };
-    client.on("error", lost);
-    client.on("end", () => lost());
-    client.on("notification", (msg) => {
-      if (msg.channel === GATEWAY_CHANNEL) this.apply(msg.payload ?? "");
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${GATEWAY_CHANNEL}`);
-      if (this.client !== client) return;
-      this.attempts = 0;
-      this.epoch++;
-      this.listening = true;
-    } catch (err) {
-      lost(err as Error);
-      void client.end().catch(() => undefined);
-    }
+  /** The LISTEN is in effect (again): from now on every change reaches apply() before it can be read. */
+  private trust(): void {
+    this.epoch++;
+    this.listening = true;
   }
 }
 
@@ -197,7 +172,7 @@ export function gatewayCache(): GatewayCache | null {
   const holder = globalThis as unknown as THolder;
   if (holder[KEY] !== undefined) return holder[KEY];
   const env = getEnv();
-  holder[KEY] = env.TETHER_GATEWAY_CACHE && !env.TETHER_EMBEDDED && env.DATABASE_URL ? new GatewayCache(env.DATABASE_URL) : null;
+  holder[KEY] = env.TETHER_GATEWAY_CACHE && !env.TETHER_EMBEDDED && env.DATABASE_URL ? new GatewayCache(pgListener()) : null;
   return holder[KEY];
 }
 

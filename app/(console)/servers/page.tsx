@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { LiveRefresh } from "@/components/live/live-refresh";
 import { AutoRefresh } from "@/components/servers/auto-refresh";
 import { HealthBadge } from "@/components/servers/health-badge";
 import { HealthSparkline } from "@/components/servers/health-sparkline";
@@ -23,6 +24,7 @@ export default async function ServersPage() {
   return (
     <>
       <AutoRefresh seconds={15} />
+      <LiveRefresh topics={["server", "handle"]} />
       <PageHeader
         title="Servers"
         description="Upstream MCP servers behind the gateway: agents reach each one at /mcp/<slug>. Tether checks every enabled server's health in the background; this page refreshes itself."

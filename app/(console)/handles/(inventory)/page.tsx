@@ -8,8 +8,10 @@ import { InventoryEmpty, InventoryError, InventoryIgnoredFilters } from "@/compo
 import { InventoryTable } from "@/components/handles/inventory-table";
 import { InventoryToolbar } from "@/components/handles/inventory-toolbar";
 import { clearFiltersHref, exportHref, pageHref, type TInventoryView } from "@/components/handles/inventory-urls";
+import { LiveRefresh } from "@/components/live/live-refresh";
 import { PageHeader } from "@/components/ui/page-header";
 import { requirePageActor } from "@/lib/auth/current-actor";
+import { bulkRightsOf } from "@/lib/bulk/bulk-rights";
 import {
   COLUMNS_PARAM,
   defaultSortOf,
@@ -63,6 +65,7 @@ export default async function HandlesPage({ searchParams }: { searchParams: Prom
 
   return (
     <>
+      <LiveRefresh topics={["handle"]} />
       <PageHeader
         title="Handles"
         description="Every task handle Tether has minted, with the owner, server, session and lifetime it is bound to. Times are UTC."
@@ -94,6 +97,7 @@ export default async function HandlesPage({ searchParams }: { searchParams: Prom
           currentPolicyVersion={loaded.page.currentPolicyVersion}
           nextCursor={loaded.page.nextCursor}
           prevCursor={loaded.page.prevCursor}
+          bulk={bulkRightsOf(actor.role)}
         />
       )}
     </>

@@ -5,6 +5,7 @@ import { HandleActions } from "@/components/handles/handle-actions";
 import { HandleCancelBadge, HandleLifecycleBadge, HandleStatusBadge } from "@/components/handles/handle-status-badge";
 import { HandleTimeline } from "@/components/handles/handle-timeline";
 import { HandleTtlBar } from "@/components/handles/handle-ttl-bar";
+import { LiveRefresh } from "@/components/live/live-refresh";
 import { AutoRefresh } from "@/components/servers/auto-refresh";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { actorCan } from "@/lib/auth/assert-can";
@@ -160,6 +161,7 @@ export default async function HandlePage({ params, searchParams }: { params: Pro
     <>
       {/* Live status: the page re-renders from the database every few seconds. */}
       <AutoRefresh seconds={5} />
+      <LiveRefresh topics={["handle"]} accessor={h.accessor} />
       <p className="mb-2 text-sm">
         <Link href="/handles" className="text-accent underline-offset-4 hover:underline">
           ← Handles

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { HandleActiveTable } from "@/components/handles/handle-active-table";
+import { LiveRefresh } from "@/components/live/live-refresh";
 import { AutoRefresh } from "@/components/servers/auto-refresh";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { actorCan } from "@/lib/auth/assert-can";
@@ -24,6 +25,7 @@ export default async function ActiveHandlesPage({ searchParams }: { searchParams
   return (
     <>
       <AutoRefresh seconds={5} />
+      <LiveRefresh topics={["handle"]} />
       <PageHeader
         title="Queued and running actions"
         description={

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { LiveRefresh } from "@/components/live/live-refresh";
 import { AutoRefresh } from "@/components/servers/auto-refresh";
 import { HealthBadge } from "@/components/servers/health-badge";
 import { HealthSparkline } from "@/components/servers/health-sparkline";
@@ -37,7 +38,16 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
     ["Gateway path", <span key="p" className="font-mono">{s.gatewayPath}</span>],
     ["Upstream URL", <span key="u" className="break-all font-mono">{s.url}</span>],
     ["Audience", <span key="a" className="break-all font-mono">{s.audience}</span>],
-    ["Upstream credentials", s.credentials === "bearer" ? "Bearer token (set, never shown)" : "None"],
+    [
+      "Upstream credentials",
+      s.credentials === "bearer"
+        ? "Bearer token (set, never shown)"
+        : s.credentials === "oauth_client_credentials" && s.oauth
+          ? `OAuth client credentials: client ${s.oauth.clientId} at ${s.oauth.tokenUrl}${s.oauth.scope ? `, scope ${s.oauth.scope}` : ""} (secret set, never shown)`
+          : s.credentials === "unreadable"
+            ? "Stored, but they no longer decrypt"
+            : "None",
+    ],
     ["Server", s.serverInfo ? `${s.serverInfo.title ?? s.serverInfo.name} ${s.serverInfo.version}` : "—"],
     ["MCP protocol", s.protocolVersion ?? "—"],
     ["Polling", `every ${s.pollMinMs}–${s.pollMaxMs} ms, at most ${s.pollConcurrency} at once${s.pollingPaused ? " (paused)" : ""}`],
@@ -47,6 +57,7 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
   return (
     <>
       <AutoRefresh seconds={15} />
+      <LiveRefresh topics={["server", "handle"]} serverId={s.id} />
       <p className="mb-2 text-sm">
         <Link href="/servers" className="text-accent underline-offset-4 hover:underline">
           ← Servers
