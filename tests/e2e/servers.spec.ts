@@ -101,3 +101,45 @@ test("a viewer sees the servers but no way to manage them", async ({ page }) => 
   const response = await page.goto(`${baseUrl()}/admin/servers`);
   expect(response?.status()).toBe(403);
 });
+
+test("an admin watches a task an agent started on server-everything change status live", async ({ page }) => {
+  const slug = `everything-live-${randomUUID().slice(0, 6)}`;
+  await signIn(page, "admin");
+  await page.waitForURL((url) => !url.pathname.startsWith("/signin"));
+  // The server and an agent with a key, through the REST API as the admin.
+  const registered = await page.request.post(`${baseUrl()}/api/v1/servers`, { data: { name: "Everything (live)", slug, url: everything.url } });
+  expect(registered.status(), await registered.text()).toBe(201);
+  const account = await page.request.post(`${baseUrl()}/api/v1/service-accounts`, { data: { name: `e2e-live-agent-${slug}` } });
+  expect(account.status(), await account.text()).toBe(201);
+  const principalId = ((await account.json()) as { id: string }).id;
+  const issued = await page.request.post(`${baseUrl()}/api/v1/api-keys`, { data: { principalId, name: "e2e live" } });
+  const apiKey = ((await issued.json()) as { key: string }).key;
+
+  await page.goto(`${baseUrl()}/handles?server=${slug}`);
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
+  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+
+  // The agent: the official SDK client through the gateway. It starts the task and never polls.
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+  const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+  const { CreateTaskResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+  const client = new Client({ name: "e2e-live-agent", version: "1.0.0" }, { capabilities: {} });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${baseUrl()}/mcp/${slug}`), { requestInit: { headers: { Authorization: `Bearer ${apiKey}` } } }));
+  try {
+    const created = await client.request(
+      { method: "tools/call", params: { name: "simulate-research-query", arguments: { topic: "live status" }, task: { ttl: 120_000 } } },
+      CreateTaskResultSchema,
+    );
+    expect(created.task.taskId).toMatch(/^tht_/);
+    // The new handle appears without a reload, working; then the status sync sees the upstream
+    // finish and the row says so, still without a reload and without the agent asking.
+    const row = page.getByTestId("handle-row").filter({ hasText: "simulate-research-query" });
+    await expect(row).toContainText("working", { timeout: 5_000 });
+    await expect(row).toContainText("completed", { timeout: 45_000 });
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    const [handle] = await query<{ status: string; use_count: number }>(`SELECT h.status::text AS status, h.use_count FROM handle h JOIN mcp_server s ON s.id = h.server_id WHERE s.slug = $1`, [slug]);
+    expect(handle).toEqual({ status: "completed", use_count: 0 }); // nobody but the sync worker asked
+  } finally {
+    await client.close();
+  }
+});
