@@ -95,6 +95,8 @@ export const ZEnv = z.object({
   TETHER_SERVER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Bearer token a Prometheus scraper presents at /api/metrics (unset: only signed-in admins and auditors, or their API keys). */
   TETHER_METRICS_TOKEN: ZSecret("TETHER_METRICS_TOKEN").optional(),
+  /** A bulk revoke or cancel of more handles than this needs a second reviewer's or admin's approval (two-person rule). */
+  TETHER_BULK_APPROVAL_THRESHOLD: z.coerce.number().int().min(0).default(100),
   /** Start the bundled demo upstream MCP server in embedded mode. */
   TETHER_DEMO_UPSTREAM_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
 });

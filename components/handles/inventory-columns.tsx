@@ -176,3 +176,37 @@ export function inventoryColumns(ctx: { now: number; currentPolicyVersion: numbe
     }),
   ];
 }
+
+/**
+ * The row-selection column for bulk actions (shown to roles that may run one). Only live handles
+ * can be chosen: a revoke or cancel applies to nothing else. The selection is the page's
+ * working state, not the URL's: it names rows of this page only.
+ */
+export function selectColumn() {
+  return col.display({
+    id: "select",
+    enableHiding: false,
+    header: ({ table }) => (
+      <input
+        type="checkbox"
+        aria-label="Select all live handles on this page"
+        className="size-4 accent-accent"
+        checked={table.getIsAllPageRowsSelected()}
+        ref={(el) => {
+          if (el) el.indeterminate = table.getIsSomePageRowsSelected();
+        }}
+        onChange={table.getToggleAllPageRowsSelectedHandler()}
+      />
+    ),
+    cell: ({ row }) => (
+      <input
+        type="checkbox"
+        aria-label={`Select ${row.original.accessor}`}
+        className="size-4 accent-accent disabled:opacity-30"
+        checked={row.getIsSelected()}
+        disabled={!row.getCanSelect()}
+        onChange={row.getToggleSelectedHandler()}
+      />
+    ),
+  });
+}

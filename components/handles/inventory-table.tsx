@@ -1,13 +1,14 @@
 "use client";
 
-import { flexRender, getCoreRowModel, useReactTable, type VisibilityState } from "@tanstack/react-table";
+import { flexRender, getCoreRowModel, useReactTable, type RowSelectionState, type VisibilityState } from "@tanstack/react-table";
 import { clsx } from "clsx";
 import { ArrowDown, ArrowUp, ArrowUpDown } from "lucide-react";
 import Link from "next/link";
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
+import { BulkActionBar } from "@/components/bulk/bulk-action-bar";
 import { HANDLE_COLUMNS, type THandleColumn } from "@/lib/handles/handle-filter-schema";
 import type { THandleListItem } from "@/lib/handles/handle-list-dto";
-import { inventoryColumns, SORTABLE } from "./inventory-columns";
+import { inventoryColumns, selectColumn, SORTABLE } from "./inventory-columns";
 import { pageHref, sortHref, type TInventoryView } from "./inventory-urls";
 
 /**
@@ -22,9 +23,16 @@ export function InventoryTable(props: {
   currentPolicyVersion: number | null;
   nextCursor: string | null;
   prevCursor: string | null;
+  /** The bulk actions the viewer's role may run: shows the selection column and the action bar. */
+  bulk?: { revoke: boolean; cancel: boolean };
 }) {
   const { rows, view, now, currentPolicyVersion } = props;
-  const columns = useMemo(() => inventoryColumns({ now, currentPolicyVersion }), [now, currentPolicyVersion]);
+  const canBulk = Boolean(props.bulk?.revoke || props.bulk?.cancel);
+  const columns = useMemo(
+    () => (canBulk ? [selectColumn(), ...inventoryColumns({ now, currentPolicyVersion })] : inventoryColumns({ now, currentPolicyVersion })),
+    [now, currentPolicyVersion, canBulk],
+  );
+  const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
   const columnVisibility = useMemo<VisibilityState>(
     () => Object.fromEntries(HANDLE_COLUMNS.map((c) => [c, view.columns.includes(c as THandleColumn)])),
     [view.columns],
@@ -37,16 +45,21 @@ export function InventoryTable(props: {
     columns,
     getCoreRowModel: getCoreRowModel(),
     getRowId: (h) => h.id,
-    state: { columnVisibility, sorting: [{ id: view.filter.sort, desc: view.filter.dir === "desc" }] },
+    state: { columnVisibility, sorting: [{ id: view.filter.sort, desc: view.filter.dir === "desc" }], rowSelection },
+    enableRowSelection: (row) => canBulk && row.original.state === "live",
+    onRowSelectionChange: setRowSelection,
     manualPagination: true,
     manualFiltering: true,
     manualSorting: true,
     rowCount: -1,
   });
   const paged = Boolean(view.filter.cursor);
+  // Only rows of this page count (a selection made on another page names rows no longer shown).
+  const selected = rows.filter((h) => rowSelection[h.id] && h.state === "live").map((h) => h.accessor);
 
   return (
     <div className="space-y-3">
+      {canBulk && props.bulk ? <BulkActionBar rights={props.bulk} filter={view.filter} selected={selected} onClear={() => setRowSelection({})} /> : null}
       <div className="overflow-x-auto rounded-card border border-border bg-surface">
         <table className="w-full border-collapse text-left text-sm [&_tbody_tr:last-child_td]:border-b-0" aria-label="Handles">
           <caption className="sr-only">Task handles matching the filter. Open a handle by its accessor; sort by the column headers that are links.</caption>

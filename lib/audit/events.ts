@@ -70,8 +70,10 @@ export const AUDIT_PAYLOADS = {
   "service_account.enabled": z.object({ activeKeys: z.number().int() }),
   "handle.revoked": z.object({
     accessor: z.string(),
-    trigger: z.enum(["manual", "session_ended", "principal_disabled", "api_key_revoked", "policy_tightened", "cancel", "server_removed"]),
+    trigger: z.enum(["manual", "session_ended", "principal_disabled", "api_key_revoked", "policy_tightened", "cancel", "server_removed", "bulk"]),
     serverId: z.string(),
+    /** The bulk action that revoked it (trigger bulk, or cancel when a bulk cancel did). */
+    bulkActionId: z.string().optional(),
   }),
   // The handle lifecycle at the gateway. A handle is named by its accessor only; the token and
   // the upstream task id never appear in an event.
@@ -97,7 +99,7 @@ export const AUDIT_PAYLOADS = {
   // source "cancel": the answer to a cancel Tether sent itself (console or REST), or its retry.
   "handle.status_changed": z.object({ accessor: z.string(), from: z.string(), to: z.string(), statusMessage: z.string().nullable(), source: z.enum(["gateway", "poller", "cancel"]) }),
   "handle.result_fetched": z.object({ accessor: z.string(), status: z.string() }),
-  "handle.cancel_requested": z.object({ accessor: z.string(), via: z.enum(["agent", "console"]) }),
+  "handle.cancel_requested": z.object({ accessor: z.string(), via: z.enum(["agent", "console"]), bulkActionId: z.string().optional() }),
   // What the upstream made of a cancel, recorded separately from the request. A console cancel
   // (via "console") that found the upstream unreachable names when it is retried (null: given up).
   "handle.cancel_outcome": z.object({
@@ -176,6 +178,45 @@ export const AUDIT_PAYLOADS = {
   "handles.exported": z.object({ format: z.literal("csv"), filter: z.record(z.string(), z.json()), rowCount: z.number().int(), asOf: z.string() }),
   "view.saved": z.object({ viewId: z.string(), name: z.string(), query: z.string(), replaced: z.boolean() }),
   "view.deleted": z.object({ viewId: z.string(), name: z.string() }),
+  // Compliance reports (lib/compliance). A report is named by its id; its content hash and the
+  // signed audit checkpoint it was computed from tie the event to what the auditor downloads.
+  "report.requested": z.object({ reportId: z.string(), periodStart: z.string(), periodEnd: z.string(), periodLabel: z.string(), regeneratedFromId: z.string().nullable() }),
+  "report.generated": z.object({
+    reportId: z.string(),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    contentSha256: z.string(),
+    checkpointPosition: z.string(),
+    checkpointHash: z.string(),
+    summary: z.object({ pass: z.number().int(), fail: z.number().int(), partial: z.number().int(), notMeasurable: z.number().int() }),
+  }),
+  "report.failed": z.object({ reportId: z.string(), attempts: z.number().int(), error: z.string() }),
+  "report.viewed": z.object({ reportId: z.string() }),
+  "report.exported": z.object({ reportId: z.string(), format: z.enum(["json", "csv", "oscal", "html"]), contentSha256: z.string() }),
+  // Bulk revoke / cancel (lib/bulk). The target is the bulk action; each handle it revokes or
+  // cancels gets its own handle.revoked / handle.cancel_requested naming it. `selection` is the
+  // normalised inventory filter or the number of accessors chosen, never a secret.
+  "bulk.requested": z.object({
+    kind: z.enum(["revoke", "cancel"]),
+    selection: z.object({ type: z.enum(["filter", "accessors"]), filter: z.record(z.string(), z.json()).optional(), accessors: z.number().int().optional() }),
+    count: z.number().int(),
+    asOf: z.string(),
+    needsApproval: z.boolean(),
+    threshold: z.number().int(),
+  }),
+  "bulk.approved": z.object({ kind: z.enum(["revoke", "cancel"]), count: z.number().int(), requestedBy: z.string() }),
+  "bulk.rejected": z.object({ kind: z.enum(["revoke", "cancel"]), count: z.number().int(), requestedBy: z.string() }),
+  "bulk.cancelled": z.object({ kind: z.enum(["revoke", "cancel"]), count: z.number().int(), processed: z.number().int(), from: z.string() }),
+  "bulk.started": z.object({ kind: z.enum(["revoke", "cancel"]), count: z.number().int() }),
+  "bulk.completed": z.object({
+    kind: z.enum(["revoke", "cancel"]),
+    count: z.number().int(),
+    done: z.number().int(),
+    skipped: z.number().int(),
+    failed: z.number().int(),
+    elapsedMs: z.number().int(),
+  }),
+  "bulk.failed": z.object({ kind: z.enum(["revoke", "cancel"]), count: z.number().int(), processed: z.number().int(), error: z.string() }),
 } as const;
 
 export type TAuditAction = keyof typeof AUDIT_PAYLOADS;

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ZApiKeyDto, ZCreateApiKeyInput, ZCreateServiceAccountInput, ZRevokeApiKeyInput, ZServiceAccountDto } from "@/lib/api-keys/schemas";
 import { ZAuditExportQuery } from "@/lib/audit/export-audit-events";
+import { ZBulkActionDto, ZBulkItemsPage, ZBulkItemsQuery, ZBulkList, ZBulkListQuery, ZBulkPreview, ZCreateBulkInput, ZPreviewBulkInput } from "@/lib/bulk/schemas";
 import { HANDLE_FILTER_FIELDS } from "@/lib/handles/handle-filter-schema";
 import { ZCancelHandleInput, ZHandleDetailDto, ZHandleTimelineDto, ZHandleTimelineQuery } from "@/lib/handles/handle-detail-schemas";
 import { ZHandleListPage } from "@/lib/handles/handle-list-dto";
@@ -67,10 +68,22 @@ export const OPERATIONS: TOperation[] = [
   { method: "get", path: "/api-keys", summary: "API keys (prefix, expiry, last use; never the key).", permission: "keys.manage", query: { principalId: z.string().uuid().optional() }, response: list(ZApiKeyDto) },
   { method: "post", path: "/api-keys", summary: "Create an API key; the key is in this answer only.", permission: "keys.manage", body: { schema: ZCreateApiKeyInput }, response: z.object({ key: z.string(), apiKey: ZApiKeyDto }), status: 201 },
   { method: "post", path: "/api-keys/{id}/revoke", summary: "Revoke an API key and the live handles minted with it.", permission: "keys.manage", body: { schema: ZRevokeApiKeyInput, omit: ["keyId"] }, response: ZApiKeyDto },
+  { method: "post", path: "/bulk/preview", summary: "The exact set a bulk revoke or cancel would act on (chosen accessors, or every handle matching an inventory filter): count, fingerprint, sample, breakdown by server and owner.", permission: "handles.bulk_revoke (cancel: also handles.cancel)", body: { schema: ZPreviewBulkInput }, response: ZBulkPreview },
+  { method: "post", path: "/bulk", summary: "Request a bulk revoke or cancel of exactly the previewed set (expectedCount, fingerprint, asOf from the preview). 409 with error.preview when the set changed; above the approval threshold it waits for a second reviewer.", permission: "handles.bulk_revoke (cancel: also handles.cancel)", body: { schema: ZCreateBulkInput }, response: ZBulkActionDto, status: 201 },
+  { method: "get", path: "/bulk", summary: "Bulk actions, newest first.", permission: "handles.bulk_revoke", query: objectShape(ZBulkListQuery), response: ZBulkList },
+  { method: "get", path: "/bulk/{id}", summary: "One bulk action: status, progress, items counted by result.", permission: "handles.bulk_revoke", response: ZBulkActionDto },
+  { method: "get", path: "/bulk/{id}/items", summary: "The per-handle results in processing order, paged by ordinal.", permission: "handles.bulk_revoke", query: withoutKeys(objectShape(ZBulkItemsQuery), ["id"]), response: ZBulkItemsPage },
+  { method: "post", path: "/bulk/{id}/approve", summary: "The second reviewer's approval (two-person rule): the requester gets 403; an action not awaiting approval 409.", permission: "handles.bulk_revoke", response: ZBulkActionDto },
+  { method: "post", path: "/bulk/{id}/reject", summary: "Another reviewer turns down a bulk action awaiting approval (reason required).", permission: "handles.bulk_revoke", body: { schema: reasonBody }, response: ZBulkActionDto },
+  { method: "post", path: "/bulk/{id}/cancel", summary: "Stop a bulk action that has not finished (reason required); a running one stops at its next chunk.", permission: "handles.bulk_revoke", body: { schema: reasonBody }, response: ZBulkActionDto },
   { method: "get", path: "/audit/export", summary: "The audit trail as NDJSON (a verifiable bundle) or CSV (audited).", permission: "audit.export", query: objectShape(ZAuditExportQuery), produces: ["application/x-ndjson", "text/csv"] },
   { method: "get", path: "/audit/public-key", summary: "The audit checkpoint signing key (PEM), for offline verification.", permission: "audit.read", produces: ["application/x-pem-file"] },
   { method: "get", path: "/audit/verify", summary: "Verify the whole hash chain and every signed checkpoint now.", permission: "audit.read" },
 ];
+
+function withoutKeys(shape: Record<string, TSchema>, keys: string[]): Record<string, TSchema> {
+  return Object.fromEntries(Object.entries(shape).filter(([key]) => !keys.includes(key)));
+}
 
 /** The shape of an object schema (possibly refined), for query parameters. */
 function objectShape(schema: TSchema): Record<string, TSchema> {
