@@ -10,6 +10,7 @@ import { HANDLE_FILTER_FIELDS } from "@/lib/handles/handle-filter-schema";
 import { ZCancelHandleInput, ZHandleDetailDto, ZHandleTimelineDto, ZHandleTimelineQuery } from "@/lib/handles/handle-detail-schemas";
 import { ZHandleListPage } from "@/lib/handles/handle-list-dto";
 import { ZRevokeHandleInput } from "@/lib/handles/schemas";
+import { ZExportFormat, ZReportDetail, ZReportListItem, ZRequestReportInput } from "@/lib/compliance/schemas";
 import { ZSavedViewDto, ZSaveViewInput } from "@/lib/handles/saved-view-schemas";
 import {
   ZProbeResult,
@@ -76,6 +77,9 @@ export const OPERATIONS: TOperation[] = [
   { method: "post", path: "/bulk/{id}/approve", summary: "The second reviewer's approval (two-person rule): the requester gets 403; an action not awaiting approval 409.", permission: "handles.bulk_revoke", response: ZBulkActionDto },
   { method: "post", path: "/bulk/{id}/reject", summary: "Another reviewer turns down a bulk action awaiting approval (reason required).", permission: "handles.bulk_revoke", body: { schema: reasonBody }, response: ZBulkActionDto },
   { method: "post", path: "/bulk/{id}/cancel", summary: "Stop a bulk action that has not finished (reason required); a running one stops at its next chunk.", permission: "handles.bulk_revoke", body: { schema: reasonBody }, response: ZBulkActionDto },
+  { method: "get", path: "/reports", summary: "Compliance reports, newest first, with who requested each and its progress or outcome.", permission: "reports.read", response: list(ZReportListItem) },
+  { method: "post", path: "/reports", summary: "Queue a compliance report for a period (a preset, a quarter or start/end), or regenerate one; 202 with its Location.", permission: "reports.generate", body: { schema: ZRequestReportInput }, response: ZReportListItem, status: 202 },
+  { method: "get", path: "/reports/{id}", summary: "A report's status, progress and summary; with ?format=json|csv|oscal|html the generated report itself (audited as report.exported; 409 while generating).", permission: "reports.read", query: { format: ZExportFormat.optional() }, response: ZReportDetail },
   { method: "get", path: "/audit/export", summary: "The audit trail as NDJSON (a verifiable bundle) or CSV (audited).", permission: "audit.export", query: objectShape(ZAuditExportQuery), produces: ["application/x-ndjson", "text/csv"] },
   { method: "get", path: "/audit/public-key", summary: "The audit checkpoint signing key (PEM), for offline verification.", permission: "audit.read", produces: ["application/x-pem-file"] },
   { method: "get", path: "/audit/verify", summary: "Verify the whole hash chain and every signed checkpoint now.", permission: "audit.read" },
