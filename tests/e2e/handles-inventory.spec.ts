@@ -95,4 +95,19 @@ test("a reviewer filters the inventory by owner, sees only that owner's handles,
   await expect(page.getByText("No handles match this filter")).toBeVisible();
   await page.getByRole("link", { name: "Clear filters" }).last().click();
   await expect(page).toHaveURL(`${baseUrl()}/handles`);
+
+  // Back to Alice's handles: open the newest from the filtered list and revoke it with a reason.
+  await page.goto(`${baseUrl()}/handles?server=${slug}&owner=${alice.id}`);
+  const target = alices[2]!;
+  await rows.first().getByRole("link", { name: target }).click();
+  await expect(page).toHaveURL(`${baseUrl()}/handles/${target}`);
+  await page.getByRole("button", { name: `Revoke handle ${target}` }).click();
+  const form = page.getByRole("form", { name: `Revoke handle ${target}` });
+  await form.getByLabel("Reason (recorded in the audit trail)").fill("Owner left the project");
+  await form.getByRole("button", { name: "Confirm revoke" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Revoked: the gateway refuses this handle from its next call." })).toBeVisible();
+  const [revoked] = await query<{ revoke_reason: string; revoked_by: string }>(`SELECT revoke_reason, revoked_by_id::text AS revoked_by FROM handle WHERE accessor = $1`, [target]);
+  expect(revoked).toEqual({ revoke_reason: "Owner left the project", revoked_by: reviewer!.id });
+  const others = await query<{ n: string }>(`SELECT count(*)::text AS n FROM handle WHERE accessor = ANY($1) AND revoked_at IS NOT NULL`, [[...alices.slice(0, 2), ...bobs]]);
+  expect(others[0]!.n).toBe("0");
 });
