@@ -37,7 +37,7 @@ describe("test databases", () => {
     const { name, url } = await createTestDatabase();
     expect(name).toMatch(/^tether_test_[0-9a-f]{16}$/);
     await withPostgresClient(url, async (client) => {
-      const { rows } = await client.query<{ migration_name: string }>("SELECT migration_name FROM _prisma_migrations");
+      const { rows } = await client.query<{ migration_name: string }>("SELECT migration_name FROM _prisma_migrations ORDER BY started_at, migration_name");
       // Every folder in prisma/migrations, in order.
       const folders = readdirSync(path.resolve("prisma/migrations"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
       expect(rows.map((row) => row.migration_name)).toEqual(folders);
