@@ -15,7 +15,7 @@ async function signInWithIdp(page: Page, login: string) {
 test("OpenID Connect sign-in maps the groups claim to a role", async ({ page }) => {
   await signInWithIdp(page, "sam-security");
   await expect(page).toHaveURL(`${baseUrl()}/handles`);
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Handles", "Queued & running", "Servers", "Reports"]);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Handles", "Queued & running", "Bulk actions", "Servers", "Reports"]);
   const [user] = await query<{ role: string; oidc_subject: string }>(`SELECT role, oidc_subject FROM principal WHERE email = $1`, ["sam-security@idp.e2e.test"]);
   expect(user).toEqual({ role: "reviewer", oidc_subject: "sam-security" });
   const [event] = await query<{ n: string }>(

@@ -4,8 +4,8 @@ import { baseUrl, query, signIn, signOut } from "./support/fixtures";
 import { e2eEmail } from "./support/users";
 
 const NAV: Record<TRole, string[]> = {
-  admin: ["Handles", "Queued & running", "Servers", "Audit", "Reports", "Admin"],
-  reviewer: ["Handles", "Queued & running", "Servers", "Reports"],
+  admin: ["Handles", "Queued & running", "Bulk actions", "Servers", "Audit", "Reports", "Admin"],
+  reviewer: ["Handles", "Queued & running", "Bulk actions", "Servers", "Reports"],
   support: ["Handles", "Queued & running", "Servers"],
   auditor: ["Handles", "Servers", "Audit", "Reports"],
   viewer: ["Handles", "Servers"],
