@@ -13,7 +13,7 @@ import type { Prisma } from "@/lib/db/generated/client";
 import { describeErrorForLog, log } from "@/lib/log";
 import { buildReportContent } from "./build-report-content";
 import { CONTROLS } from "./controls";
-import type { TMeasuredControl, TMetricContext } from "./controls/types";
+import type { TMeasuredControl, TMetricContext, TSampleItem } from "./controls/types";
 import { measureOnce, measureShared, sampleOffenders, type TControlResult, type TMeasurement, type TTrendPoint } from "./measure-control";
 import { trendPeriods } from "./period";
 import { canonicalReport, reportSha256 } from "./report-content";
@@ -153,14 +153,15 @@ async function measureAll(pool: pg.Pool, report: TClaimed, cp: TCheckpoint, thre
   const total = periods.length * (alone.length + (shared.length ? 1 : 0));
   let done = 0;
   const trends = new Map<string, TTrendPoint[]>(measured.map((c) => [c.id, []]));
-  let last = new Map<string, TMeasurement>();
+  let last = new Map<string, TMeasurement & { sample?: TSampleItem[] }>();
   for (const [i, p] of periods.entries()) {
     const ctx = { start: p.start, end: p.end, cpTxid: cp.txid, cpSeq: cp.seq, cpPosition: cp.position, cpAt: cp.createdAt };
     const label = i === periods.length - 1 ? "the period" : `previous period ${periods.length - 1 - i}`;
-    const results = new Map<string, TMeasurement>();
+    const results = new Map<string, TMeasurement & { sample?: TSampleItem[] }>();
     if (shared.length) {
       await reportProgress(pool, report.id, done, total, `${shared.map((c) => c.id).join(", ")} over ${label}`);
-      for (const [id, m] of await measureShared(pool, shared, ctx, limits)) results.set(id, m);
+      // The report period itself (the last one) also samples offenders in the same pass.
+      for (const [id, m] of await measureShared(pool, shared, ctx, limits, { samples: i === periods.length - 1 })) results.set(id, m);
       done++;
     }
     for (const control of alone) {
@@ -182,7 +183,7 @@ async function measureAll(pool: pg.Pool, report: TClaimed, cp: TCheckpoint, thre
     const threshold = limits.get(control.id)!;
     const m = last.get(control.id)!;
     const i = m.interpretation;
-    const sample = i && (i.violations ?? 0) > 0 && m.status !== "not_measurable" ? await sampleOffenders(pool, control, { ...ctx, target: threshold.target }) : [];
+    const sample = m.sample ?? (i && (i.violations ?? 0) > 0 && m.status !== "not_measurable" ? await sampleOffenders(pool, control, { ...ctx, target: threshold.target }) : []);
     out.set(control.id, {
       id: control.id,
       status: m.status,

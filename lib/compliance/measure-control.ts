@@ -30,12 +30,15 @@ export type TControlResult = {
  * in its own short read-only transaction with JIT off (compiling these one-off plans costs more
  * than running them) and a larger work_mem, so the embedded database's single connection is never held for long.
  */
-async function runOne(pool: pg.Pool, text: string, values: unknown[]): Promise<TMetricRow[]> {
+async function runOne(pool: pg.Pool, text: string, values: unknown[], options: { hashJoinsOnly?: boolean } = {}): Promise<TMetricRow[]> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN READ ONLY");
     // One report query runs at a time per worker: let its hashes and sorts stay in memory.
     await client.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+    // The planner has no statistics for a materialized CTE and can pick a nested loop over two
+    // large inputs; every join in the shared statement is between large sets.
+    if (options.hashJoinsOnly) await client.query("SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off");
     const { rows } = await client.query<TMetricRow>(text, values);
     await client.query("COMMIT");
     return rows;
@@ -75,21 +78,37 @@ export type TMeasurement = Awaited<ReturnType<typeof measureOnce>>;
  * period are read once, then each control's own query runs over the materialized CTE. Each result
  * is what the control's query gives alone (its definition is the CTE followed by its query).
  */
-export async function measureShared(pool: pg.Pool, controls: TMeasuredControl[], ctx: TPeriodCtx, thresholds: Map<string, TEffectiveThreshold>): Promise<Map<string, TMeasurement>> {
-  const out = new Map<string, TMeasurement>();
+export async function measureShared(
+  pool: pg.Pool,
+  controls: TMeasuredControl[],
+  ctx: TPeriodCtx,
+  thresholds: Map<string, TEffectiveThreshold>,
+  options: { samples?: boolean } = {},
+): Promise<Map<string, TMeasurement & { sample?: TSampleItem[] }>> {
+  const out = new Map<string, TMeasurement & { sample?: TSampleItem[] }>();
   if (!controls.length) return out;
   for (const c of controls) if (/(?<![:\w]):target\b/.test(c.sql)) throw new Error(`${c.id}: a shared metric query cannot use :target`);
   const params = Object.assign({}, ...controls.map((c) => c.params ?? {})) as NonNullable<TMeasuredControl["params"]>;
-  const columns = controls.map((c, i) => `(SELECT row_to_json(q) FROM (\n${c.sql}\n) q) AS c${i}`).join(",\n       ");
+  // With samples, each control's offenders come from the same materialized pass (used only when
+  // the control has violations).
+  const columns = controls
+    .flatMap((c, i) => [
+      `(SELECT row_to_json(q) FROM (\n${c.sql}\n) q) AS c${i}`,
+      ...(options.samples && c.sampleSql ? [`(SELECT json_agg(s) FROM (\n${c.sampleSql}\n) s) AS s${i}`] : []),
+    ])
+    .join(",\n       ");
   const combined = `WITH period_uses AS MATERIALIZED (\n  ${PERIOD_USES}\n)\nSELECT ${columns}`;
-  const bound = bindMetricQuery(combined, { ...ctx, target: 0 }, params);
-  const [row] = await runOne(pool, bound.text, bound.values);
+  const bound = bindMetricQuery(combined, { ...ctx, target: 0, limit: SAMPLE_LIMIT }, params);
+  const [row] = await runOne(pool, bound.text, bound.values, { hashJoinsOnly: true });
   if (!row) throw new Error("the shared metric query returned no row");
   controls.forEach((c, i) => {
     const threshold = thresholds.get(c.id)!;
     const sql = withSharedCte(c.shared, c.sql);
     const own = bindMetricQuery(sql, { ...ctx, target: threshold.target }, c.params);
-    out.set(c.id, judge(c, row[`c${i}`] as TMetricRow, { ...ctx, target: threshold.target }, threshold, { sql, parameters: own.parameters }));
+    const m = judge(c, row[`c${i}`] as TMetricRow, { ...ctx, target: threshold.target }, threshold, { sql, parameters: own.parameters });
+    const offenders = (row[`s${i}`] as TMetricRow[] | null | undefined) ?? [];
+    const violating = (m.interpretation.violations ?? 0) > 0 && m.status !== "not_measurable";
+    out.set(c.id, options.samples ? { ...m, sample: violating ? toSample(c, offenders) : [] } : m);
   });
   return out;
 }
@@ -98,7 +117,10 @@ export async function measureShared(pool: pg.Pool, controls: TMeasuredControl[],
 export async function sampleOffenders(pool: pg.Pool, control: TControl, ctx: TMetricContext): Promise<TSampleItem[]> {
   if (control.kind !== "measured" || !control.sampleSql) return [];
   const bound = bindMetricQuery(withSharedCte(control.shared, control.sampleSql), { ...ctx, limit: SAMPLE_LIMIT }, control.params);
-  const rows = await runOne(pool, bound.text, bound.values);
+  return toSample(control, await runOne(pool, bound.text, bound.values));
+}
+
+function toSample(control: TMeasuredControl, rows: TMetricRow[]): TSampleItem[] {
   return rows.flatMap((r): TSampleItem[] => {
     if (control.sampleKind === "principal") return typeof r.id === "string" ? [{ kind: "principal", id: r.id, label: r.id }] : [];
     return typeof r.accessor === "string" ? [{ kind: "handle", accessor: r.accessor }] : [];
