@@ -13,18 +13,8 @@ export type TAuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 export type TAuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 export type TAuditReferenceKind = (typeof AUDIT_REFERENCE_KINDS)[number];
 
-/** A query string as Next.js hands it to pages (a repeated key becomes an array). */
-export type TQueryRecord = Record<string, string | string[] | undefined>;
-
-/** URLSearchParams → the same shape pages receive, so the API and pages share one parser. */
-export function toQueryRecord(params: URLSearchParams): TQueryRecord {
-  const out: Record<string, string | string[]> = {};
-  for (const key of new Set(params.keys())) {
-    const values = params.getAll(key);
-    out[key] = values.length === 1 ? values[0]! : values;
-  }
-  return out;
-}
+export { toQueryRecord, type TQueryRecord } from "@/lib/http/query-record";
+import type { TQueryRecord } from "@/lib/http/query-record";
 
 // ---- cursor -------------------------------------------------------------------------------
 // Opaque to callers: base64url of the decimal seq of the last event on the previous page.

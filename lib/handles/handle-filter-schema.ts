@@ -6,18 +6,8 @@ import { z } from "zod";
 import type { CancelState, TaskStatus, TaskWire } from "@/lib/db/generated/enums";
 import { AppError, type TFieldIssue } from "@/lib/errors";
 
-/** A query string as Next.js hands it to pages (a repeated key becomes an array). */
-export type TQueryRecord = Record<string, string | string[] | undefined>;
-
-/** URLSearchParams → the same shape pages receive, so the API and the page share one parser. */
-export function toQueryRecord(params: URLSearchParams): TQueryRecord {
-  const out: Record<string, string | string[]> = {};
-  for (const key of new Set(params.keys())) {
-    const values = params.getAll(key);
-    out[key] = values.length === 1 ? values[0]! : values;
-  }
-  return out;
-}
+export { toQueryRecord, type TQueryRecord } from "@/lib/http/query-record";
+import type { TQueryRecord } from "@/lib/http/query-record";
 
 export const HANDLE_STATUSES = ["working", "input_required", "completed", "failed", "cancelled", "expired_upstream"] as const satisfies readonly TaskStatus[];
 export const HANDLE_CANCEL_STATES = ["none", "requested", "confirmed", "already_terminal", "not_supported", "unreachable"] as const satisfies readonly CancelState[];
