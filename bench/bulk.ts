@@ -113,7 +113,7 @@ async function main(): Promise<number> {
     const seeded = await seed();
     await getPrisma().$executeRawUnsafe("ANALYZE handle");
     const agentActor: TActor = { type: "service", id: seeded.agent.id, role: "viewer", name: "bench-agent", request: { requestId: "bench-gateway" } };
-    const check = (token: string) => authorizeHandleUse({ actor: agentActor, serverId: seeded.server.id, sessionId: seeded.session.id, token, operation: "tasks/get" });
+    const check = (token: string) => authorizeHandleUse({ actor: agentActor, serverId: seeded.server.id, sessionId: seeded.session.id, wire: "core_2025_11_25", token, operation: "tasks/get" });
 
     // The gateway has every sampled handle in memory, as after an agent's polls.
     for (let i = 0; i < 100 && gatewayCache()?.readEpoch() === null; i++) await sleep(50);

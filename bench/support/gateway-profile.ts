@@ -146,8 +146,8 @@ export async function profileInProcess(input: TProfileInput): Promise<string[]> 
   const meta = { requestId: "bench-profile" };
   const actor = (await authenticateApiKey(apiKey, meta)) as TActor;
   const server: TUpstreamServer = await findGatewayServer(input.slug);
-  const gwSession: TGatewaySession = await resolveGatewaySession({ actor, server, sessionHeader: opened.sessionId });
-  const handle = (await authorizeHandleUse({ actor, serverId: server.id, sessionId: gwSession.id, token: taskId, operation: "tasks/get" })) as TUsableHandle;
+  const gwSession = await resolveGatewaySession({ actor, server, sessionHeader: opened.sessionId });
+  const handle = (await authorizeHandleUse({ actor, serverId: server.id, sessionId: gwSession.id, wire: "core_2025_11_25", token: taskId, operation: "tasks/get" })) as TUsableHandle;
   const upstreamCall = { server, sessionId: gwSession.upstreamSessionId, protocolVersion: gwSession.protocolVersion };
   let rpcId = 1;
   const n = input.calls;
@@ -156,7 +156,7 @@ export async function profileInProcess(input: TProfileInput): Promise<string[]> 
     await timeStep("find the server (findGatewayServer)", n, () => findGatewayServer(input.slug)),
     await timeStep("resolve the session (resolveGatewaySession)", n, () => resolveGatewaySession({ actor, server, sessionHeader: opened.sessionId })),
     await timeStep("count the call (consumeTaskRateLimit)", n, () => consumeTaskRateLimit({ actor, serverId: server.id, operation: "tasks/get" })),
-    await timeStep("check the handle (authorizeHandleUse)", n, () => authorizeHandleUse({ actor, serverId: server.id, sessionId: gwSession.id, token: taskId, operation: "tasks/get" })),
+    await timeStep("check the handle (authorizeHandleUse)", n, () => authorizeHandleUse({ actor, serverId: server.id, sessionId: gwSession.id, wire: "core_2025_11_25", token: taskId, operation: "tasks/get" })),
     await timeStep("ask the upstream (postUpstream + read the SSE answer)", n, async () => {
       for await (const event of readUpstreamEvents(await postUpstream(upstreamCall, { jsonrpc: "2.0", id: rpcId++, method: "tasks/get", params: { taskId: handle.upstreamTaskId } }))) void event;
     }),

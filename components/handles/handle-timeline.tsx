@@ -9,6 +9,8 @@ const DENIAL_CAUSES: Record<string, string> = {
   principal_mismatch: "presented by another principal",
   session_mismatch: "presented in another session",
   audience_mismatch: "presented at another server",
+  credential_mismatch: "presented with another API key",
+  wire_mismatch: "presented on the other task wire",
   policy_invalidated: "issued under a policy no longer honoured",
   operation_not_allowed: "operation not allowed by the policy",
   rate_limited: "rate limited",

@@ -5,6 +5,7 @@ import { Badge } from "@/components/ui/table";
 import { formatRelative, formatTimestamp } from "@/lib/format";
 import type { THandleColumn, THandleSort } from "@/lib/handles/handle-filter-schema";
 import type { THandleListItem } from "@/lib/handles/handle-list-dto";
+import { TASK_WIRE_LABELS } from "@/lib/servers/schemas";
 import { InventoryTtlBar, isExpiringSoon } from "./inventory-ttl-bar";
 import { handleHref } from "./inventory-urls";
 
@@ -80,6 +81,9 @@ export function inventoryColumns(ctx: { now: number; currentPolicyVersion: numbe
           <span className="block max-w-52 truncate text-fg-muted" title={h.audience}>
             {h.audience}
           </span>
+          <span className="block text-fg-muted" data-testid="handle-wire">
+            {TASK_WIRE_LABELS[h.wire]}
+          </span>
         </span>
       ),
     }),
@@ -108,6 +112,10 @@ export function inventoryColumns(ctx: { now: number; currentPolicyVersion: numbe
               {h.session.id.slice(0, 8)}
             </span>
             {h.session.ended ? <span className="block text-fg-muted">ended</span> : null}
+          </span>
+        ) : h.wire === "ext_2026_07_28" ? (
+          <span className="text-xs text-fg-muted" title="The 2026-07-28 task wire has no sessions: the handle is bound to the agent's API key instead.">
+            none (no sessions on this wire)
           </span>
         ) : (
           <span className="text-xs text-fg-muted">unbound</span>

@@ -94,7 +94,7 @@ export const AUDIT_PAYLOADS = {
     accessor: z.string().nullable(),
     tokenHash: z.string().optional(),
     operation: z.string(),
-    cause: z.enum(["unknown", "revoked", "expired", "principal_mismatch", "session_mismatch", "audience_mismatch", "policy_invalidated", "operation_not_allowed", "rate_limited"]),
+    cause: z.enum(["unknown", "revoked", "expired", "principal_mismatch", "session_mismatch", "audience_mismatch", "credential_mismatch", "wire_mismatch", "policy_invalidated", "operation_not_allowed", "rate_limited"]),
   }),
   // source "cancel": the answer to a cancel Tether sent itself (console or REST), or its retry.
   "handle.status_changed": z.object({ accessor: z.string(), from: z.string(), to: z.string(), statusMessage: z.string().nullable(), source: z.enum(["gateway", "poller", "cancel"]) }),

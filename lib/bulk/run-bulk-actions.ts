@@ -406,11 +406,12 @@ async function loadAttempts(claims: TClaimed[]): Promise<TCancelAttempt[]> {
       credentialsEnc: string | null;
       upstreamSessionEnc: string | null;
       protocolVersion: string | null;
+      wire: "core_2025_11_25" | "ext_2026_07_28";
     }>
   >`
     SELECT h.id::text AS id, h.accessor, h.session_id::text AS "sessionId", h.upstream_task_id_enc AS "upstreamTaskIdEnc",
            s.id::text AS "serverId", s.slug, s.url, s.audience, s.credentials_enc AS "credentialsEnc",
-           g.upstream_session_enc AS "upstreamSessionEnc", g.protocol_version AS "protocolVersion"
+           g.upstream_session_enc AS "upstreamSessionEnc", g.protocol_version AS "protocolVersion", h.wire::text AS wire
       FROM handle h JOIN mcp_server s ON s.id = h.server_id LEFT JOIN gateway_session g ON g.id = h.session_id
      WHERE h.id = ANY(${claims.map((c) => c.id)}::uuid[])`;
   const claimOf = new Map(claims.map((c) => [c.id, c]));
@@ -422,6 +423,7 @@ async function loadAttempts(claims: TClaimed[]): Promise<TCancelAttempt[]> {
     server: { id: r.serverId, slug: r.slug, url: r.url, audience: r.audience, credentialsEnc: r.credentialsEnc },
     upstreamSessionEnc: r.upstreamSessionEnc,
     protocolVersion: r.protocolVersion,
+    wire: r.wire,
     lease: claimOf.get(r.id)!.lease,
     attempt: claimOf.get(r.id)!.attempt,
   }));

@@ -4,6 +4,7 @@ import { decryptSecret, safeEqual } from "@/lib/crypto/secrets";
 import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "./handle-token";
 import { loadGatewayRows, type TGatewayRows, type THandleRow, type TPolicyRow } from "./load-gateway-rows";
 import { recordHandleDenial, type TDenialCause } from "./record-handle-denial";
+import type { TTaskWire } from "./task-wire";
 
 export type TUsableHandle = {
   id: string;
@@ -16,6 +17,7 @@ export type TUsableHandle = {
   effectiveTtlMs: number;
   expiresAt: Date;
   pollAuditEvery: boolean;
+  wire: TTaskWire;
 };
 
 type TRow = THandleRow & Omit<TPolicyRow, "version">;
@@ -23,11 +25,17 @@ type TRow = THandleRow & Omit<TPolicyRow, "version">;
 /** Operations checked against the policy's allowed list; `related-task` is a message that names a task. */
 export type THandleOperation = "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update" | "related-task";
 
-function denialCause(row: TRow, input: { actor: TActor; serverId: string; sessionId: string; operation: THandleOperation }, now: Date): TDenialCause | null {
+function denialCause(row: TRow, input: THandleUseInput, now: Date): TDenialCause | null {
   // Binding first: a stolen token is recorded as stolen even when it is also revoked or expired.
   if (row.principal_id !== input.actor.id) return "principal_mismatch";
   if (row.server_id !== input.serverId) return "audience_mismatch";
-  if (row.require_session_binding && row.session_id !== input.sessionId) return "session_mismatch";
+  // A handle answers only on the wire it was minted on: the upstream task lives there (a
+  // 2025-11-25 task in its upstream session; a 2026-07-28 task outside any session).
+  if (row.wire !== input.wire) return "wire_mismatch";
+  if (row.wire === "ext_2026_07_28") {
+    // No sessions on this wire: the handle is bound to the credential that minted it instead.
+    if (row.api_key_id !== (input.actor.type === "service" ? (input.actor.apiKeyId ?? null) : null)) return "credential_mismatch";
+  } else if (row.require_session_binding && row.session_id !== input.sessionId) return "session_mismatch";
   if (row.revoked_at) return "revoked";
   if (row.expires_at <= now) return "expired";
   if (row.policy_version < row.min_valid_version) return "policy_invalidated";
@@ -35,7 +43,16 @@ function denialCause(row: TRow, input: { actor: TActor; serverId: string; sessio
   return null;
 }
 
-export type THandleUseInput = { actor: TActor; serverId: string; sessionId: string; token: unknown; operation: THandleOperation };
+export type THandleUseInput = {
+  actor: TActor;
+  serverId: string;
+  /** The caller's gateway session; null on the session-less 2026-07-28 wire. */
+  sessionId: string | null;
+  /** The task wire of the call presenting the token. */
+  wire: TTaskWire;
+  token: unknown;
+  operation: THandleOperation;
+};
 
 /** The token as presented (anything that is not a string is no token) and the hash it is looked up by. */
 export function tokenLookup(token: unknown): { token: string; hash: string | null } {
@@ -65,6 +82,7 @@ export function judgeHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, in
       effectiveTtlMs: row.effective_ttl_ms,
       expiresAt: row.expires_at,
       pollAuditEvery: row.poll_audit_level === "every_poll",
+      wire: row.wire,
     },
   };
 }

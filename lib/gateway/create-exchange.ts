@@ -10,6 +10,7 @@ import { recordUpstreamError } from "./record-upstream-error";
 import type { TExchange } from "./relay-upstream-answer";
 import type { TGatewaySession } from "./resolve-gateway-session";
 import { relatedTaskId, scrubUpstreamIds, withRelatedTaskId } from "./rewrite-task-ids";
+import { parseExtTaskNotification, type TTaskWire } from "./task-wire";
 import type { TUpstreamServer } from "./upstream";
 
 type TJson = Record<string, unknown>;
@@ -21,6 +22,8 @@ export type TGatewayContext = {
   session: TGatewaySession;
   downstreamSessionId: string;
   signal: AbortSignal;
+  /** The task wire of this call: the 2025-11-25 core tasks (sessions) or the 2026-07-28 extension. */
+  wire: TTaskWire;
 };
 
 const MAX_KNOWN_IDS = 2_000;
@@ -41,24 +44,55 @@ export function createExchange(
     onAnswer?: (message: TJson) => Promise<TJson>;
     /** Upstream id → token pairs already known in this exchange (the task call's own handle). */
     known?: Map<string, string | null>;
+    /** Upstream id → the effective TTL of its handle, for those in `known` (2026-07-28 notifications). */
+    ttls?: Map<string, number>;
     accessor?: string | null;
   },
 ): TExchange {
   const known = options.known ?? new Map<string, string | null>();
 
   const handleIds = new Map<string, string>();
+  const ttls = options.ttls ?? new Map<string, number>();
   let unknownLookups = 0;
   const tokenFor = async (upstreamTaskId: string): Promise<string | null> => {
     if (known.has(upstreamTaskId)) return known.get(upstreamTaskId) ?? null;
     // A long-lived stream naming ever new task ids must not cost a query each, nor grow without
     // bound: past these limits an unknown id is treated as no handle (dropped or stripped).
     if (unknownLookups >= MAX_UNKNOWN_LOOKUPS) return null;
-    const found = await findHandleByUpstreamId({ serverId: ctx.server.id, principalId: ctx.actor.id, sessionId: ctx.session.id, upstreamTaskId });
+    const found = await findHandleByUpstreamId({ serverId: ctx.server.id, principalId: ctx.actor.id, sessionId: ctx.session.id, wire: ctx.wire, upstreamTaskId });
     if (!found) unknownLookups++;
     if (known.size >= MAX_KNOWN_IDS) known.delete(known.keys().next().value!);
     known.set(upstreamTaskId, found?.token ?? null);
-    if (found) handleIds.set(upstreamTaskId, found.id);
+    if (found) {
+      handleIds.set(upstreamTaskId, found.id);
+      ttls.set(upstreamTaskId, found.effectiveTtlMs);
+    }
     return found?.token ?? null;
+  };
+
+  // The 2026-07-28 wire's status push carries the whole task (result or error inline): the
+  // caller's own token in place of the upstream id, Tether's TTL in place of the upstream's.
+  const translateExtNotification = async (message: TJson): Promise<TJson | null> => {
+    const task = parseExtTaskNotification(message.params);
+    const token = task ? await tokenFor(task.taskId) : null;
+    if (!task || !token) return null;
+    const handleId = handleIds.get(task.taskId);
+    if (handleId) await requestEarlyPoll(handleId);
+    const ttlMs = ttls.get(task.taskId);
+    return { ...message, params: { ...(message.params as TJson), taskId: token, ...(ttlMs !== undefined ? { ttlMs } : {}) } };
+  };
+
+  // The acknowledgement of a `subscriptions/listen` names the upstream ids it agreed to watch.
+  const translateAcknowledged = async (message: TJson): Promise<TJson> => {
+    const params = isObject(message.params) ? message.params : {};
+    const notifications = isObject(params.notifications) ? params.notifications : null;
+    if (!notifications || !Array.isArray(notifications.taskIds)) return message;
+    const tokens: string[] = [];
+    for (const id of notifications.taskIds) {
+      const token = typeof id === "string" ? await tokenFor(id) : null;
+      if (token) tokens.push(token);
+    }
+    return { ...message, params: { ...params, notifications: { ...notifications, taskIds: tokens } } };
   };
 
   const translate = async (message: TJson): Promise<TJson | null> => {
@@ -89,17 +123,18 @@ export function createExchange(
       // the way out instead; anything else is a task nobody governs.
       if (unminted !== null && !known.get(unminted)) {
         // A task id that no handle stands for must never reach the agent: the task is cancelled
-        // upstream and the agent is told why (e.g. the 2026-07-28 wire, not relayed yet).
+        // upstream and the agent is told why (e.g. a task answer to a method that creates none).
         known.set(unminted, null);
         await cancelUpstreamTask({ server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion }, unminted);
         log.warn({ requestId: ctx.actor.request.requestId, serverId: ctx.server.id, method: options.method }, "Upstream answered with a task Tether does not govern; cancelled it");
         return errorResponse(
           (answered.id as TJsonRpcId | undefined) ?? options.pendingId ?? null,
           RPC_ERROR.INTERNAL,
-          "The upstream server answered with a task in a form Tether does not govern yet (the 2026-07-28 task wire); no handle was issued and the task was cancelled.",
+          "The upstream server answered with a task Tether could not govern (not on the task wire this call speaks); no handle was issued and the task was cancelled.",
         );
       }
-      if (answered.method === "notifications/tasks") return null; // the 2026-07-28 wire's status push: not relayed yet
+      if (answered.method === "notifications/tasks") return translateExtNotification(answered);
+      if (answered.method === "notifications/subscriptions/acknowledged") return translate(await translateAcknowledged(answered));
       return translate(answered);
     },
     serialize(message) {

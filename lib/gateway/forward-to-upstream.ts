@@ -17,6 +17,7 @@ export type TForwardOptions = {
   /** Called instead of a plain error when the upstream cannot be reached or fails (cancel records its outcome). */
   onUnreachable?: () => Promise<void>;
   known?: Map<string, string | null>;
+  ttls?: Map<string, number>;
   accessor?: string | null;
   /** null: no gateway timeout (tasks/result blocks until the task ends; bounded by the caller's signal). */
   timeoutMs?: number | null;
@@ -47,7 +48,7 @@ export async function forwardToUpstream(ctx: TGatewayContext, message: TJson, op
     const text = err instanceof UpstreamError ? err.message : "The upstream server failed.";
     return fail(text, text, err);
   }
-  if (upstream.status === 404 && ctx.session.upstreamSessionId) {
+  if (upstream.status === 404 && ctx.session.upstreamSessionId && ctx.session.id) {
     await upstream.body?.cancel();
     await endGatewaySession({ actor: ctx.actor, sessionId: ctx.session.id, serverId: ctx.server.id, cause: "upstream_session_lost" });
     throw sessionNotFound();
@@ -67,6 +68,7 @@ function pick(options: TForwardOptions) {
   return {
     ...(options.onAnswer ? { onAnswer: options.onAnswer } : {}),
     ...(options.known ? { known: options.known } : {}),
+    ...(options.ttls ? { ttls: options.ttls } : {}),
     ...(options.accessor !== undefined ? { accessor: options.accessor } : {}),
   };
 }

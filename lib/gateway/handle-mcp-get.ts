@@ -50,7 +50,7 @@ export async function handleMcpGet(request: Request, slug: string): Promise<Resp
       await upstream.body?.cancel();
       throw new GatewayHttpError(502, RPC_ERROR.UPSTREAM_UNAVAILABLE, `The upstream server refused the stream (HTTP ${upstream.status}).`);
     }
-    const ctx = { actor, server, session, downstreamSessionId: request.headers.get(SESSION_HEADER)!.trim(), signal: request.signal };
+    const ctx = { actor, server, session, downstreamSessionId: request.headers.get(SESSION_HEADER)!.trim(), signal: request.signal, wire: "core_2025_11_25" as const };
     return await relayUpstreamAnswer(upstream, createExchange(ctx, { method: "GET stream", pendingId: null }), () => local.abort());
   } catch (err) {
     return gatewayErrorResponse(err, meta.requestId);

@@ -20,10 +20,12 @@ import {
 import { GatewayHttpError, RPC_ERROR, classifyMessage, describeInvalidMessage, taskNotFound, type TJsonRpcRequest } from "./jsonrpc";
 import { InvalidCursorError, ListNotAllowedError, listAgentTasks } from "./list-agent-tasks";
 import { relayTaskCall, refuseIfRateLimited, type TTaskOperation } from "./relay-task-call";
+import { relayModernMessage } from "./relay-modern-message";
 import { relayToolCall } from "./relay-tool-call";
 import { resolveGatewaySession } from "./resolve-gateway-session";
 import { relatedTaskId, withRelatedTaskId } from "./rewrite-task-ids";
 import { startGatewaySession } from "./start-gateway-session";
+import { modernVersionOf } from "./task-wire";
 import { deleteUpstreamSession, postUpstream, readUpstreamEvents, upstreamUnavailable, type TUpstreamServer } from "./upstream";
 
 const TASK_OPERATIONS = new Set<string>(["tasks/get", "tasks/result", "tasks/cancel", "tasks/update"]);
@@ -45,13 +47,16 @@ export async function handleMcpPost(request: Request, slug: string): Promise<Res
       return await initialize(actor, server, message.message, request.signal);
     }
     const sessionHeader = request.headers.get(SESSION_HEADER);
-    const base = { actor, server, downstreamSessionId: sessionHeader?.trim() ?? "", signal: request.signal };
+    // The 2026-07-28 revision has no sessions: a request that claims it is relayed as such.
+    const modernVersion = sessionHeader ? null : modernVersionOf(message.message, request.headers.get("mcp-protocol-version"));
+    if (modernVersion) return await relayModernMessage({ actor, server, downstreamSessionId: "", signal: request.signal }, message, modernVersion);
+    const base = { actor, server, downstreamSessionId: sessionHeader?.trim() ?? "", signal: request.signal, wire: "core_2025_11_25" as const };
     // Task operations resolve their session together with the handle, in one statement.
     if (message.kind === "request" && TASK_OPERATIONS.has(message.message.method)) {
       return await relayTaskCall(base, sessionHeader, message.message, message.message.method as TTaskOperation);
     }
     const session = await resolveGatewaySession({ actor, server, sessionHeader });
-    const ctx: TGatewayContext = { ...base, session };
+    const ctx: TGatewayContext & { session: { id: string } } = { ...base, session };
 
     if (message.kind === "request") {
       const rpc = message.message;
@@ -83,11 +88,11 @@ async function translateRelatedTask(ctx: TGatewayContext, message: Record<string
   // Naming a task counts against the task-operation budget like any task call; over it, nothing
   // is looked up (or audited), the message is refused as naming no task.
   if ((await consumeTaskRateLimit({ actor: ctx.actor, serverId: ctx.server.id, operation: "related-task" })) !== null) return null;
-  const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, token, operation: "related-task" });
+  const handle = await authorizeHandleUse({ actor: ctx.actor, serverId: ctx.server.id, sessionId: ctx.session.id, wire: ctx.wire, token, operation: "related-task" });
   return handle ? withRelatedTaskId(message, handle.upstreamTaskId) : null;
 }
 
-async function answerTasksList(ctx: TGatewayContext, rpc: TJsonRpcRequest): Promise<Response> {
+async function answerTasksList(ctx: TGatewayContext & { session: { id: string } }, rpc: TJsonRpcRequest): Promise<Response> {
   const limited = await refuseIfRateLimited(ctx, rpc, "tasks/list");
   if (limited) return limited;
   try {

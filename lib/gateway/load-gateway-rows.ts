@@ -29,6 +29,8 @@ export type THandleRow = {
   status_message: string | null;
   effective_ttl_ms: number;
   upstream_task_id_enc: string;
+  wire: "core_2025_11_25" | "ext_2026_07_28";
+  api_key_id: string | null;
 };
 
 export type TPolicyRow = {
@@ -63,6 +65,8 @@ const HANDLE_FIELDS = {
   status_message: "h.status_message",
   effective_ttl_ms: "h.effective_ttl_ms",
   upstream_task_id_enc: "h.upstream_task_id_enc",
+  wire: "h.wire::text",
+  api_key_id: "h.api_key_id::text",
 } satisfies Record<keyof THandleRow, string>;
 const POLICY_FIELDS = {
   version: "p.version",

@@ -10,6 +10,7 @@ import { getCurrentPolicy } from "@/lib/policy/get-current-policy";
 import { lockPolicyShared } from "@/lib/policy/lock-policy";
 import { encryptHandleToken, handleTokenHash, newAccessor, newHandleToken, upstreamTaskContext, upstreamTaskIdHash } from "./handle-token";
 import { effectiveTtl, storedMs, type TUpstreamTask } from "./task-shape";
+import type { TTaskWire } from "./task-wire";
 
 export type TMintRefusal = "live_handle_cap" | "session_ended" | "credentials_revoked" | "principal_disabled" | "server_unavailable";
 
@@ -46,7 +47,9 @@ export async function mintHandle(input: {
   actor: TActor;
   serverId: string;
   audience: string;
-  sessionId: string;
+  /** The gateway session the task was created in; null on the session-less 2026-07-28 wire. */
+  sessionId: string | null;
+  wire: TTaskWire;
   toolName: string;
   upstreamTask: TUpstreamTask;
   requestedTtlMs: number | null;
@@ -62,7 +65,7 @@ export async function mintHandle(input: {
              (SELECT ended_at IS NOT NULL FROM gateway_session WHERE id = ${input.sessionId}::uuid FOR SHARE) AS ended,
              (SELECT revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FROM api_key WHERE id = ${actor.apiKeyId ?? null}::uuid FOR SHARE) AS "keyUsable"`;
     if (!context || context.disabled) throw new MintRefusedError("principal_disabled", "This agent has been disabled.");
-    if (context.ended !== false) throw new MintRefusedError("session_ended", "The gateway session has ended.");
+    if (input.sessionId !== null && context.ended !== false) throw new MintRefusedError("session_ended", "The gateway session has ended.");
     if (actor.apiKeyId && context.keyUsable !== true) throw new MintRefusedError("credentials_revoked", "The API key has been revoked.");
     if (context.serverUsable !== true) throw new MintRefusedError("server_unavailable", "The server has been disabled or removed.");
 
@@ -86,7 +89,7 @@ export async function mintHandle(input: {
         tokenEnc: encryptHandleToken(id, token),
         upstreamTaskIdEnc: encryptSecret(upstreamTask.taskId, upstreamTaskContext(id)),
         upstreamTaskIdHash: upstreamTaskIdHash(input.serverId, upstreamTask.taskId),
-        wire: "core_2025_11_25",
+        wire: input.wire,
         serverId: input.serverId,
         principalId: actor.id,
         sessionId: input.sessionId,
@@ -114,7 +117,7 @@ export async function mintHandle(input: {
         serverId: input.serverId,
         sessionId: input.sessionId,
         toolName: input.toolName.slice(0, 256),
-        wire: "core_2025_11_25",
+        wire: input.wire,
         policyVersion: policy.version,
         requestedTtlMs,
         upstreamTtlMs,

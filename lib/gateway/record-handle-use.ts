@@ -11,7 +11,8 @@ import type { TUsableHandle } from "./authorize-handle-use";
 export type THandleUse = {
   actor: TActor;
   handle: TUsableHandle;
-  operation: "tasks/get" | "tasks/result" | "tasks/cancel";
+  /** `tasks/result` also stands for a 2026-07-28 `tasks/get` that delivered the result or error. */
+  operation: "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update";
   /** The task as the upstream reported it in this answer, when the answer carried one. */
   observed: Pick<TUpstreamTask, "status" | "statusMessage" | "pollInterval"> | null;
 };

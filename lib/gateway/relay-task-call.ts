@@ -12,6 +12,7 @@ import { getMintingSession } from "./resolve-gateway-session";
 import { requestUpstream } from "./request-upstream";
 import { resolveTaskCall } from "./resolve-task-call";
 import { ZUpstreamTask, type TUpstreamTask } from "./task-shape";
+import { asAgentExtTask, parseExtDetailedTask } from "./task-wire";
 
 type TJson = Record<string, unknown>;
 const isObject = (v: unknown): v is TJson => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -51,12 +52,20 @@ function cancelOutcome(message: TJson): TCancelOutcome {
  * upstream id, and the answer comes back with the token in its place; what the answer says about
  * the task is folded into the handle.
  */
-export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sessionHeader: string | null, request: TJsonRpcRequest, operation: TTaskOperation): Promise<Response> {
+export async function relayTaskCall(
+  base: Omit<TGatewayContext, "session">,
+  sessionHeader: string | null,
+  request: TJsonRpcRequest,
+  operation: TTaskOperation,
+  /** The protocol version of a session-less 2026-07-28 call; null on the 2025-11-25 wire. */
+  modernVersion: string | null = null,
+): Promise<Response> {
   const params = request.params ?? {};
+  const ext = base.wire === "ext_2026_07_28";
   // The rate-limit count (a write) and the one-statement check run side by side.
   const [retryAfter, resolved] = await Promise.all([
     consumeTaskRateLimit({ actor: base.actor, serverId: base.server.id, operation }),
-    resolveTaskCall({ ctx: base, sessionHeader, token: params.taskId, operation }),
+    resolveTaskCall({ ctx: base, sessionHeader, modernVersion, token: params.taskId, operation }),
   ]);
   if (retryAfter !== null) return rpcError(request.id, RPC_ERROR.RATE_LIMITED, `Rate limit exceeded for task operations; retry in ${retryAfter} s.`);
   const { handle } = resolved;
@@ -68,7 +77,7 @@ export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sess
   const token = params.taskId as string;
   // Unbound sessions (policy): the same agent may use the handle from another of its sessions,
   // but the call must reach the upstream session that owns the task.
-  if (handle.sessionId && handle.sessionId !== ctx.session.id) {
+  if (!ext && handle.sessionId && handle.sessionId !== ctx.session.id) {
     const minting = await getMintingSession(handle.sessionId);
     if (!minting) return jsonRpcHttpResponse(taskNotFound(request.id));
     ctx = { ...ctx, session: minting };
@@ -88,6 +97,7 @@ export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sess
         return taskNotFound(request.id);
       }
     }
+    if (ext) return onExtAnswer(message);
     const task = isObject(message.result) ? ZUpstreamTask.safeParse(message.result) : null;
     if (operation === "tasks/cancel") {
       await recordAgentCancelOutcome({ actor: ctx.actor, handle, outcome: cancelOutcome(message), attempt });
@@ -102,6 +112,32 @@ export async function relayTaskCall(base: Omit<TGatewayContext, "session">, sess
     // The agent sees the TTL Tether enforces, not the upstream's.
     return { ...message, result: { ...task.data, taskId: token, ttl: handle.effectiveTtlMs } };
   };
+  // The 2026-07-28 wire: `tasks/get` answers with the whole task, its result or error inline
+  // (delivering it counts as fetching the result); `tasks/update` and `tasks/cancel` with an
+  // empty acknowledgement.
+  const onExtAnswer = async (message: TJson): Promise<TJson> => {
+    if (operation === "tasks/cancel") {
+      await recordAgentCancelOutcome({ actor: ctx.actor, handle, outcome: cancelOutcome(message), attempt });
+      return message;
+    }
+    const task = operation === "tasks/get" && isObject(message.result) ? parseExtDetailedTask(message.result) : null;
+    if (operation === "tasks/get") {
+      const delivers = task?.detail.status === "completed" || task?.detail.status === "failed";
+      if (delivers) {
+        const cause = await recheckHandle(handle.id);
+        if (cause) {
+          await recordHandleDenial({ actor: ctx.actor, serverId: ctx.server.id, operation, cause, handle, token });
+          return taskNotFound(request.id);
+        }
+      }
+      await recordHandleUse({ actor: ctx.actor, handle, operation: delivers ? "tasks/result" : operation, observed: task });
+    } else {
+      await recordHandleUse({ actor: ctx.actor, handle, operation: "tasks/update", observed: null });
+    }
+    if (!task || !isObject(message.result)) return message;
+    return { ...message, result: asAgentExtTask(message.result, token, handle.effectiveTtlMs) };
+  };
+
   const untilExpiry = Math.max(1_000, handle.expiresAt.getTime() - Date.now());
   return forwardToUpstream(ctx, forwarded, {
     method: operation,

@@ -1,5 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import { isModernProtocolVersion, withModernEnvelope } from "./task-wire";
 import { postUpstream, readUpstreamEvents, UpstreamError, type TUpstreamCall } from "./upstream";
 
 export type TUpstreamAnswer = { result: Record<string, unknown> } | { error: { code: number; message: string } };
@@ -11,7 +12,9 @@ export type TUpstreamAnswer = { result: Record<string, unknown> } | { error: { c
  */
 export async function requestUpstream(call: TUpstreamCall, method: string, params: Record<string, unknown>, timeoutMs = 5_000): Promise<TUpstreamAnswer> {
   const id = `tether-${randomUUID()}`;
-  const response = await postUpstream(call, { jsonrpc: "2.0", id, method, params }, timeoutMs);
+  // On the 2026-07-28 wire every request carries Tether's own envelope (version, client, opt-in).
+  const framed = isModernProtocolVersion(call.protocolVersion) ? withModernEnvelope(params, call.protocolVersion) : params;
+  const response = await postUpstream(call, { jsonrpc: "2.0", id, method, params: framed }, timeoutMs);
   if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 404) {
     await response.body?.cancel();
     throw new UpstreamError(`The upstream server answered HTTP ${response.status}.`, undefined, response.status);

@@ -7,7 +7,16 @@ import { loadGatewayRows, type TSessionRow } from "./load-gateway-rows";
 import { upstreamSessionContext } from "./start-gateway-session";
 import type { TUpstreamServer } from "./upstream";
 
-export type TGatewaySession = { id: string; upstreamSessionId: string | null; protocolVersion: string | null };
+/**
+ * The gateway session a call belongs to. On the 2026-07-28 wire there are no sessions: `id` is
+ * null and the protocol version is the one the request carries (see modernCallSession).
+ */
+export type TGatewaySession = { id: string | null; upstreamSessionId: string | null; protocolVersion: string | null };
+
+/** A session-less call of the 2026-07-28 revision, in the protocol version the agent sent. */
+export function modernCallSession(protocolVersion: string): TGatewaySession {
+  return { id: null, upstreamSessionId: null, protocolVersion };
+}
 
 const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
 // lastSeenAt is for humans and the idle view; minute precision keeps it off the hot path.
@@ -30,7 +39,7 @@ export function sessionHashOf(sessionHeader: string | null): string {
  * The live session a looked-up row describes. A session belongs to one principal and one server:
  * presented by anyone else, or at another server's endpoint, it does not exist.
  */
-export async function sessionFromRow(row: TSessionRow | null, input: { actor: TActor; server: TUpstreamServer }): Promise<TGatewaySession> {
+export async function sessionFromRow(row: TSessionRow | null, input: { actor: TActor; server: TUpstreamServer }): Promise<TGatewaySession & { id: string }> {
   if (!row?.s_id || row.s_ended_at || row.s_principal_id !== input.actor.id || row.s_server_id !== input.server.id) throw sessionNotFound();
   if (Date.now() - row.s_last_seen_at.getTime() >= LAST_SEEN_RESOLUTION_MS) {
     await getPool().query(`UPDATE gateway_session SET last_seen_at = now() WHERE id = $1::uuid AND last_seen_at < now() - interval '1 minute'`, [row.s_id]);
@@ -43,7 +52,7 @@ export async function sessionFromRow(row: TSessionRow | null, input: { actor: TA
 }
 
 /** The live session named by the agent's Mcp-Session-Id (one indexed lookup). */
-export async function resolveGatewaySession(input: { actor: TActor; server: TUpstreamServer; sessionHeader: string | null }): Promise<TGatewaySession> {
+export async function resolveGatewaySession(input: { actor: TActor; server: TUpstreamServer; sessionHeader: string | null }): Promise<TGatewaySession & { id: string }> {
   const hash = sessionHashOf(input.sessionHeader);
   const { session } = await loadGatewayRows({ sessionHash: hash, tokenHash: null });
   return sessionFromRow(session, input);

@@ -3,6 +3,7 @@ import { EventSourceParserStream } from "eventsource-parser/stream";
 import { getEnv } from "@/lib/env";
 import { fetchWithUpstreamAuth, upstreamAuthOf, UpstreamAuthError } from "@/lib/servers/upstream-auth";
 import { GatewayHttpError, RPC_ERROR } from "./jsonrpc";
+import { isModernProtocolVersion, modernRoutingHeaders } from "./task-wire";
 
 // The gateway's HTTP client for one upstream MCP server (Streamable HTTP). Tether authenticates
 // with the server's own configured credentials: the agent's credentials are never passed on.
@@ -62,6 +63,8 @@ async function send(call: TUpstreamCall, init: RequestInit & { headers: Headers;
 export async function postUpstream(call: TUpstreamCall, body: unknown, timeoutMs: number | null = getEnv().TETHER_GATEWAY_UPSTREAM_TIMEOUT_MS): Promise<Response> {
   const headers = upstreamHeaders(call, "application/json, text/event-stream");
   headers.set("content-type", "application/json");
+  // 2026-07-28 (no sessions): the routing headers mirror the body as it goes, rewritten ids included.
+  if (isModernProtocolVersion(call.protocolVersion)) for (const [name, value] of Object.entries(modernRoutingHeaders(body))) headers.set(name, value);
   return send(call, { method: "POST", headers, body: JSON.stringify(body), timeoutMs });
 }
 

@@ -13,6 +13,7 @@ import { RPC_ERROR } from "@/lib/gateway/jsonrpc";
 import { requestUpstream } from "@/lib/gateway/request-upstream";
 import { upstreamSessionContext } from "@/lib/gateway/start-gateway-session";
 import { ZUpstreamTask } from "@/lib/gateway/task-shape";
+import { MODERN_PROTOCOL_VERSION, parseExtDetailedTask, type TTaskWire } from "@/lib/gateway/task-wire";
 import { UpstreamError, type TUpstreamServer } from "@/lib/gateway/upstream";
 import { describeErrorForLog, log } from "@/lib/log";
 import { scrubStatusMessage, TERMINAL_STATUSES } from "./apply-observed-status";
@@ -50,6 +51,7 @@ export type TCancelAttempt = {
   server: TUpstreamServer;
   upstreamSessionEnc: string | null;
   protocolVersion: string | null;
+  wire: TTaskWire;
   /** The lease this attempt set: only the holder of this exact lease records the outcome. */
   lease: Date;
   attempt: number;
@@ -155,6 +157,7 @@ async function loadCancelAttempt(id: string, claim: { lease: Date; attempt: numb
       accessor: true,
       sessionId: true,
       upstreamTaskIdEnc: true,
+      wire: true,
       server: { select: { id: true, slug: true, url: true, audience: true, credentialsEnc: true } },
       session: { select: { upstreamSessionEnc: true, protocolVersion: true } },
     },
@@ -167,6 +170,7 @@ async function loadCancelAttempt(id: string, claim: { lease: Date; attempt: numb
     server: row.server,
     upstreamSessionEnc: row.session?.upstreamSessionEnc ?? null,
     protocolVersion: row.session?.protocolVersion ?? null,
+    wire: row.wire,
     lease: claim.lease,
     attempt: claim.attempt,
   };
@@ -187,25 +191,35 @@ export async function sendUpstreamCancel(attempt: TCancelAttempt): Promise<TCanc
     call = {
       server: attempt.server,
       sessionId: attempt.upstreamSessionEnc && attempt.sessionId ? decryptSecret(attempt.upstreamSessionEnc, upstreamSessionContext(attempt.sessionId)) : null,
-      protocolVersion: attempt.protocolVersion,
+      // The 2026-07-28 wire has no session to carry a version: each request states its own.
+      protocolVersion: attempt.wire === "ext_2026_07_28" ? MODERN_PROTOCOL_VERSION : attempt.protocolVersion,
     };
   } catch (err) {
     log.error({ accessor: attempt.accessor, err: describeErrorForLog(err) }, "cancel: the handle's upstream ids cannot be decrypted");
     return { outcome: "unreachable", observed: null };
   }
   const scrub = (message: string | undefined) => scrubStatusMessage(message, upstreamTaskId, attempt.accessor);
+  const ext = attempt.wire === "ext_2026_07_28";
+  const taskOf = (result: Record<string, unknown>) => (ext ? parseExtDetailedTask(result) : (ZUpstreamTask.safeParse(result).data ?? null));
   try {
     const answer = await requestUpstream(call, "tasks/cancel", { taskId: upstreamTaskId });
     if ("result" in answer) {
-      const task = ZUpstreamTask.safeParse(answer.result);
-      return { outcome: "confirmed", observed: { status: "cancelled", statusMessage: task.success ? scrub(task.data.statusMessage) : null } };
+      if (ext) {
+        // The extension's cancel is an acknowledgement, and cancelling is eventually consistent:
+        // ask how the task stands rather than assume it is cancelled already.
+        const now = await requestUpstream(call, "tasks/get", { taskId: upstreamTaskId }).catch(() => null);
+        const task = now && "result" in now ? taskOf(now.result) : null;
+        return { outcome: "confirmed", observed: task ? { status: task.status, statusMessage: scrub(task.statusMessage) } : null };
+      }
+      const task = taskOf(answer.result);
+      return { outcome: "confirmed", observed: { status: "cancelled", statusMessage: task ? scrub(task.statusMessage) : null } };
     }
     if (answer.error.code === RPC_ERROR.METHOD_NOT_FOUND) return { outcome: "not_supported", observed: null };
     if (answer.error.code === RPC_ERROR.INVALID_PARAMS) {
       // Ended already (or unknown upstream): ask how it ended, so the handle shows its final status.
       const final = await requestUpstream(call, "tasks/get", { taskId: upstreamTaskId }).catch(() => null);
-      const task = final && "result" in final ? ZUpstreamTask.safeParse(final.result) : null;
-      if (task?.success) return { outcome: "already_terminal", observed: { status: task.data.status, statusMessage: scrub(task.data.statusMessage) } };
+      const task = final && "result" in final ? taskOf(final.result) : null;
+      if (task) return { outcome: "already_terminal", observed: { status: task.status, statusMessage: scrub(task.statusMessage) } };
       if (final && "error" in final && final.error.code === RPC_ERROR.INVALID_PARAMS) {
         return { outcome: "already_terminal", observed: { status: "expired_upstream", statusMessage: "The upstream server no longer knows this task." } };
       }

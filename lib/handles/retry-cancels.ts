@@ -23,6 +23,7 @@ type TClaimed = {
   credentials_enc: string | null;
   upstream_session_enc: string | null;
   protocol_version: string | null;
+  wire: "core_2025_11_25" | "ext_2026_07_28";
 };
 
 /**
@@ -45,7 +46,7 @@ export async function retryDueCancels(options: { limit?: number } = {}): Promise
     RETURNING h.id::text AS id, h.accessor, h.session_id::text AS session_id, h.upstream_task_id_enc, h.cancel_next_attempt_at AS lease,
               h.cancel_attempts AS attempt, s.id::text AS server_id, s.slug, s.url, s.audience, s.credentials_enc,
               (SELECT g.upstream_session_enc FROM gateway_session g WHERE g.id = h.session_id) AS upstream_session_enc,
-              (SELECT g.protocol_version FROM gateway_session g WHERE g.id = h.session_id) AS protocol_version`,
+              (SELECT g.protocol_version FROM gateway_session g WHERE g.id = h.session_id) AS protocol_version, h.wire::text AS wire`,
     [options.limit ?? BATCH, CANCEL_LEASE_SECONDS],
   );
   await Promise.all(
@@ -58,6 +59,7 @@ export async function retryDueCancels(options: { limit?: number } = {}): Promise
         server: { id: r.server_id, slug: r.slug, url: r.url, audience: r.audience, credentialsEnc: r.credentials_enc },
         upstreamSessionEnc: r.upstream_session_enc,
         protocolVersion: r.protocol_version,
+        wire: r.wire,
         lease: r.lease,
         attempt: r.attempt,
       };

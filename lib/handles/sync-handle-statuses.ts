@@ -6,6 +6,7 @@ import { upstreamTaskContext } from "@/lib/gateway/handle-token";
 import { requestUpstream } from "@/lib/gateway/request-upstream";
 import { upstreamSessionContext } from "@/lib/gateway/start-gateway-session";
 import { ZUpstreamTask } from "@/lib/gateway/task-shape";
+import { MODERN_PROTOCOL_VERSION, observedOf, parseExtDetailedTask, type TTaskWire } from "@/lib/gateway/task-wire";
 import { UpstreamError, type TUpstreamCall } from "@/lib/gateway/upstream";
 import { describeErrorForLog, log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/registry";
@@ -36,6 +37,7 @@ type TClaimed = {
   can_list: boolean;
   upstream_session_enc: string | null;
   protocol_version: string | null;
+  wire: TTaskWire;
 };
 
 export type TSyncRound = { claimed: number; polled: number; transitions: number; failures: number };
@@ -54,20 +56,24 @@ export type TSyncRound = { claimed: number; polled: number; transitions: number;
 export async function syncHandleStatuses(options: { limit?: number } = {}): Promise<TSyncRound> {
   const { rows: claimed } = await getPool().query<TClaimed>(
     `UPDATE handle h SET poll_lease_until = now() + make_interval(secs => $2)
-       FROM mcp_server s, gateway_session g
+       FROM mcp_server s
       WHERE h.id IN (SELECT h2.id FROM handle h2 JOIN mcp_server s2 ON s2.id = h2.server_id
                       WHERE h2.status IN ('working', 'input_required') AND h2.revoked_at IS NULL AND h2.expires_at > now()
                         AND (h2.next_poll_at IS NULL OR h2.next_poll_at <= now())
                         AND (h2.poll_lease_until IS NULL OR h2.poll_lease_until <= now())
                         AND s2.enabled AND s2.removed_at IS NULL AND NOT s2.polling_paused
+                        -- a 2025-11-25 task is reachable only in its upstream session; a 2026-07-28 one has none
+                        AND (h2.session_id IS NOT NULL OR h2.wire = 'ext_2026_07_28')
                       ORDER BY h2.next_poll_at NULLS FIRST
                       LIMIT $1
                       FOR UPDATE OF h2 SKIP LOCKED)
-        AND s.id = h.server_id AND g.id = h.session_id
+        AND s.id = h.server_id
     RETURNING h.id::text AS id, h.accessor, h.status::text AS status, h.server_id::text AS server_id, h.session_id::text AS session_id,
               h.upstream_task_id_enc, h.poll_interval_ms, h.poll_failures, s.slug, s.url, s.audience, s.credentials_enc,
               s.poll_min_ms, s.poll_max_ms, s.poll_concurrency, COALESCE((s.capabilities->'tasks'->>'list')::boolean, false) AS can_list,
-              g.upstream_session_enc, g.protocol_version`,
+              (SELECT g.upstream_session_enc FROM gateway_session g WHERE g.id = h.session_id) AS upstream_session_enc,
+              (SELECT g.protocol_version FROM gateway_session g WHERE g.id = h.session_id) AS protocol_version,
+              h.wire::text AS wire`,
     [options.limit ?? BATCH, POLL_LEASE_SECONDS],
   );
   const round: TSyncRound = { claimed: claimed.length, polled: 0, transitions: 0, failures: 0 };
@@ -114,7 +120,8 @@ function upstreamCall(h: TClaimed): TUpstreamCall {
   return {
     server: { id: h.server_id, slug: h.slug, url: h.url, audience: h.audience, credentialsEnc: h.credentials_enc },
     sessionId: h.upstream_session_enc && h.session_id ? decryptSecret(h.upstream_session_enc, upstreamSessionContext(h.session_id)) : null,
-    protocolVersion: h.protocol_version,
+    // The 2026-07-28 wire has no session to carry a version: each request states its own.
+    protocolVersion: h.wire === "ext_2026_07_28" ? MODERN_PROTOCOL_VERSION : h.protocol_version,
   };
 }
 
@@ -198,8 +205,8 @@ async function pollOne(h: TClaimed): Promise<TPollOutcome> {
   try {
     const answer = await requestUpstream(call, "tasks/get", { taskId: decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)) });
     if ("result" in answer) {
-      const task = ZUpstreamTask.safeParse(answer.result);
-      if (task.success) observed = task.data;
+      const task = h.wire === "ext_2026_07_28" ? parseExtDetailedTask(answer.result) : (ZUpstreamTask.safeParse(answer.result).data ?? null);
+      if (task) observed = observedOf(task);
       else log.warn({ requestId, accessor: h.accessor }, "Upstream answered tasks/get with something that is not a task");
     } else if (answer.error.code === -32602) {
       observed = TASK_GONE;

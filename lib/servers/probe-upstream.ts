@@ -4,7 +4,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { TETHER_VERSION } from "@/lib/version";
 import { classifyProbeFailure, type TProbeObservation } from "./classify-probe-failure";
-import { TASKS_EXTENSION_ID, type TProbeResult, type TToolSummary } from "./schemas";
+import { discoverModernUpstream, type TModernDiscovery } from "./discover-upstream";
+import { TASKS_EXTENSION_ID, type TProbeDetails, type TProbeResult, type TToolSummary } from "./schemas";
 import { detectTaskWires, MAX_RECORDED_TOOLS, summarizeCapabilities, summarizeServerInfo, summarizeTools } from "./summarize-capabilities";
 import type { TUpstreamCredentials } from "./server-credentials";
 import {
@@ -125,6 +126,9 @@ async function probeWith(input: { url: string; timeoutMs: number; listTools: boo
 
   const started = performance.now();
   try {
+    // A 2026-07-28 server has no initialize: it is recognised by server/discover first.
+    const modern = await discoverModernUpstream({ url: input.url, auth, signal: deadline.signal });
+    if (modern) return await modernProbeResult(modern, { listTools: input.listTools, latencyMs: Math.round(performance.now() - started) });
     await client.connect(transport, { timeout: input.timeoutMs, signal: deadline.signal });
     const latencyMs = Math.round(performance.now() - started);
     const capabilities = summarizeCapabilities(client.getServerCapabilities());
@@ -151,18 +155,7 @@ async function probeWith(input: { url: string; timeoutMs: number; listTools: boo
       tools,
       toolsTruncated,
     };
-    if (taskWires.length === 0) {
-      return {
-        ok: false,
-        problem: {
-          kind: "no_task_support",
-          message: `The server answers as an MCP server but declares no task support: neither the 2025-11-25 \`tasks\` capability nor the ${TASKS_EXTENSION_ID} extension. Tether has no task handles to govern for it.`,
-        },
-        latencyMs,
-        details,
-      };
-    }
-    return { ok: true, problem: null, latencyMs, details };
+    return withTaskSupportVerdict(details, latencyMs);
   } catch (err) {
     if (authError) return tokenProblem(authError);
     return { ok: false, problem: classifyProbeFailure(err, observed), latencyMs: null, details: null };
@@ -172,4 +165,40 @@ async function probeWith(input: { url: string; timeoutMs: number; listTools: boo
     if (transport.sessionId) await transport.terminateSession().catch(() => undefined);
     await client.close().catch(() => undefined);
   }
+}
+
+/** A server that declares neither task wire has no handles for Tether to govern. */
+function withTaskSupportVerdict(details: TProbeDetails, latencyMs: number): TProbeResult {
+  if (details.taskWires.length === 0) {
+    return {
+      ok: false,
+      problem: {
+        kind: "no_task_support",
+        message: `The server answers as an MCP server but declares no task support: neither the 2025-11-25 \`tasks\` capability nor the ${TASKS_EXTENSION_ID} extension. Tether has no task handles to govern for it.`,
+      },
+      latencyMs,
+      details,
+    };
+  }
+  return { ok: true, problem: null, latencyMs, details };
+}
+
+/** The check's result for a 2026-07-28 server, from its server/discover answer (and tools/list). */
+async function modernProbeResult(modern: TModernDiscovery, input: { listTools: boolean; latencyMs: number }): Promise<TProbeResult> {
+  const capabilities = summarizeCapabilities(modern.capabilities);
+  let tools: TToolSummary[] = [];
+  let toolsTruncated = false;
+  if (input.listTools && capabilities.tools) {
+    const listed = (await modern.listTools()) ?? [];
+    ({ tools, truncated: toolsTruncated } = summarizeTools(listed));
+  }
+  const details: TProbeDetails = {
+    serverInfo: summarizeServerInfo(modern.serverInfo),
+    protocolVersion: modern.protocolVersion,
+    capabilities,
+    taskWires: detectTaskWires(capabilities),
+    tools,
+    toolsTruncated,
+  };
+  return withTaskSupportVerdict(details, input.latencyMs);
 }

@@ -17,7 +17,6 @@ import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "@/li
 import { TASK_NOT_FOUND_MESSAGE } from "@/lib/gateway/jsonrpc";
 import { revokeHandle } from "@/lib/handles/revoke-handle";
 import { sweepExpiredHandles } from "@/lib/handles/sweep-expired-handles";
-import { changePolicy } from "@/lib/policy/change-policy";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { getCurrentPolicy } from "@/lib/policy/get-current-policy";
 import { actorFor, createPrincipal } from "../factories/principals";
@@ -35,6 +34,7 @@ import {
   type TConnectedAgent,
 } from "./support/gateway";
 import { setUpOwnDatabase } from "./support/own-database";
+import { setPolicyFields } from "./support/policy";
 
 setUpOwnDatabase();
 setUpTestSecrets();
@@ -85,21 +85,7 @@ async function expectNotFound(call: Promise<unknown>, handleId: string | null): 
 }
 
 async function setPolicy(overrides: Record<string, unknown>) {
-  const current = await getCurrentPolicy();
-  await changePolicy({
-    actor: admin,
-    data: {
-      maxTtlMs: current.maxTtlMs,
-      defaultTtlMs: current.defaultTtlMs,
-      maxLiveHandlesPerPrincipal: current.maxLiveHandlesPerPrincipal,
-      requireSessionBinding: current.requireSessionBinding,
-      allowedOperations: current.allowedOperations,
-      pollAuditLevel: current.pollAuditLevel,
-      invalidateOlderVersions: false,
-      reason: "binding test",
-      ...overrides,
-    },
-  });
+  await setPolicyFields(admin, overrides, "binding test");
 }
 
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import { formatRelative, formatTimestamp } from "@/lib/format";
 import { getHandle } from "@/lib/handles/get-handle";
 import type { THandleDetailDto } from "@/lib/handles/handle-detail-schemas";
 import { listHandleTimeline } from "@/lib/handles/list-handle-timeline";
+import { TASK_WIRE_LABELS } from "@/lib/servers/schemas";
 
 export const metadata: Metadata = { title: "Handle" };
 
@@ -74,6 +75,13 @@ function bindingFacts(h: THandleDetailDto): Array<[string, React.ReactNode]> {
             {h.session.endedAt ? ` · ended ${formatTimestamp(h.session.endedAt)} (${h.session.endReason ?? "ended"})` : " · open"}
           </span>
         </>
+      ) : h.wire === "ext_2026_07_28" ? (
+        <span data-testid="not-session-bound">
+          Not session-bound
+          <span className="block text-xs text-fg-muted">
+            The 2026-07-28 task wire has no sessions, so this handle is bound to its owner, server, policy and the API key that created it instead.
+          </span>
+        </span>
       ) : (
         "Not bound to a session"
       ),
@@ -102,7 +110,7 @@ function bindingFacts(h: THandleDetailDto): Array<[string, React.ReactNode]> {
         </span>
       </>,
     ],
-    ["Task wire", h.wire === "core_2025_11_25" ? "core 2025-11-25" : "extension 2026-07-28"],
+    ["Task wire", TASK_WIRE_LABELS[h.wire]],
   ];
 }
 
