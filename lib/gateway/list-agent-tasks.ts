@@ -45,7 +45,8 @@ function readCursor(scope: TScope, cursor: string): { createdAt: Date; id: strin
 /**
  * `tasks/list` answered from Tether's own table, never passed upstream: the caller's live handles
  * at this server (and in this session when the policy binds sessions), newest first. Exactly
- * the handles tasks/get would accept (spec: list ⊇ get-able, nothing else). Audited.
+ * the handles tasks/get would accept (spec: list ⊇ get-able, nothing else): never the 2026-07-28
+ * wire's, which no session may use (that wire has no tasks/list). Audited.
  */
 export async function listAgentTasks(input: { actor: TActor; serverId: string; sessionId: string; cursor: unknown }): Promise<{ tasks: TListedTask[]; nextCursor?: string }> {
   const { actor } = input;
@@ -68,7 +69,7 @@ export async function listAgentTasks(input: { actor: TActor; serverId: string; s
       FROM handle
      WHERE principal_id = ${actor.id}::uuid AND server_id = ${input.serverId}::uuid
        AND revoked_at IS NULL AND expires_at > now() AND policy_version >= ${policy.minValidVersion}
-       AND status <> 'expired_upstream'
+       AND status <> 'expired_upstream' AND wire = 'core_2025_11_25'
        ${scope.sessionId ? Prisma.sql`AND session_id = ${scope.sessionId}::uuid` : Prisma.empty}
        ${after ? Prisma.sql`AND (created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : Prisma.empty}
      ORDER BY created_at DESC, id DESC

@@ -306,6 +306,8 @@ describe("the binding matrix on the extension wire", () => {
       secrets.add(core.taskId);
       const coreHandle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(core.taskId) } });
       expect(await expectNotFound(extCall(agent.apiKey, "tasks/get", { taskId: core.taskId }, { slug: demoServer.slug }), coreHandle.id)).toBe("wire_mismatch");
+      // A session's tasks/list never offers the extension handle it could not use.
+      expect((await connected.client.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([core.taskId]);
       const inSession = await connected.client.experimental.tasks.getTask(extToken).then(
         () => null,
         (e: unknown) => e,
