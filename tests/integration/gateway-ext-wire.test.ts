@@ -233,6 +233,14 @@ describe("the binding matrix on the extension wire", () => {
     expect(ext.task(upstreamRunning)!.status).toBe("cancelled");
   });
 
+  it("passes a failed task's JSON-RPC error through inline, and the handle records the failure", async () => {
+    const agent = await createAgent(admin);
+    const { token, handle } = await issue(agent, server.slug, 0.05, { fail: true });
+    const failed = await waitFor(() => extCall(agent.apiKey, "tasks/get", { taskId: token }), (a) => a.body.result?.status === "failed", "failure");
+    expect(failed.body.result).toMatchObject({ taskId: token, status: "failed", error: { code: -32603, message: "the work failed" } });
+    expect(await getPrisma().handle.findUniqueOrThrow({ where: { id: handle.id } })).toMatchObject({ status: "failed" });
+  });
+
   it("refuses the same principal with another of its API keys (credential binding replaces the session)", async () => {
     const agent = await createAgent(admin);
     const { token, handle } = await issue(agent);
