@@ -2,12 +2,17 @@
 // servers (Tether's demo upstream, each its own process on this machine), a 5 s poll interval,
 // first one worker process (`npm run worker`), then two. Reports how late polls are (p95 of
 // now − next_poll_at over due handles, sampled every 500 ms), how stale statuses are
-// (now − last_polled_at), handle refreshes per second, and worker CPU per refresh.
+// (now − last_polled_at), handle refreshes per second, worker and Postgres CPU per refresh, and
+// the share of handle row updates that were HOT (no index writes: lib/handles/sync-handle-statuses.ts
+// claims touch no indexed column), the CPU the upstreams and everything else on the machine took
+// meanwhile (a shared machine's other work shows there), and the load average at the start and
+// end of each phase.
 // Real Postgres (a database created and dropped for the run); exit 1 when a target is missed.
 // BENCH_HANDLES, BENCH_SERVERS, BENCH_SECONDS shorten it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createTestDatabase, dropTestDatabase } from "@/lib/db/test-database";
@@ -121,16 +126,59 @@ async function stopWorker(worker: ChildProcess): Promise<void> {
   });
 }
 
-type TPhase = { workers: number; lateP95: number; lateMax: number; staleP95: number; refreshesPerSecond: number; cpuMsPerRefresh: number; load: string };
+type TPhase = {
+  workers: number;
+  lateP95: number;
+  lateMax: number;
+  staleP95: number;
+  refreshesPerSecond: number;
+  cpuMsPerRefresh: number;
+  pgCpuMsPerRefresh: number;
+  upstreamCores: number;
+  otherCores: number;
+  hotShare: number;
+  loadBefore: string;
+  load: string;
+};
 
-async function measure(owner: pg.Pool, databaseUrl: string, workers: number): Promise<TPhase> {
+type TUpdateCounts = { updates: number; hot: number };
+
+/** Busy CPU seconds of the whole machine so far (all cores; /proc/stat, in USER_HZ ticks). */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** Row updates of `handle` so far (the statistics collector's view, flushed within a second). */
+async function handleUpdates(owner: pg.Pool): Promise<TUpdateCounts> {
+  const { rows } = await owner.query<TUpdateCounts>(`SELECT n_tup_upd::float8 AS updates, n_tup_hot_upd::float8 AS hot FROM pg_stat_user_tables WHERE relname = 'handle'`);
+  return rows[0] ?? { updates: 0, hot: 0 };
+}
+
+async function measure(owner: pg.Pool, databaseUrl: string, workers: number, upstreams: TUpstreamProcess[]): Promise<TPhase> {
   // Everything due at once: the first sweep, then the steady 5 s rhythm.
   await owner.query(`UPDATE handle SET next_poll_at = NULL, poll_lease_until = NULL, last_polled_at = NULL`);
+  const loadBefore = loadAverage();
   const procs = Array.from({ length: workers }, () => startWorker(databaseUrl));
   const meter = cpuMeter(() => procs.flatMap((p) => (p.pid ? processTree(p.pid) : [])));
+  // The Postgres backends serving this database: the workers' connections, and this process's
+  // sampling query (one aggregate over the handles every 500 ms, a small share).
+  const pgMeter = cpuMeter(async () =>
+    (await owner.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)).rows.map((r) => r.pid),
+  );
   try {
     await sleep(POLL_MS * 2); // warm-up: the first full sweep
     const stop = await meter.start();
+    const stopPg = await pgMeter.start();
+    // Everything else on the machine (other people's work on a shared box): busy CPU not spent by
+    // this bench's upstreams, workers, Postgres backends or this process.
+    const upstreamMeter = cpuMeter(() => upstreams.flatMap((u) => processTree(u.pid)));
+    const stopUpstreams = await upstreamMeter.start();
+    const busyBefore = machineBusySeconds();
+    const selfBefore = process.cpuUsage();
+    const updatesBefore = await handleUpdates(owner);
     const [{ polled: before }] = (await owner.query(`SELECT count(*) FILTER (WHERE last_polled_at IS NOT NULL)::int AS polled FROM handle`)).rows as [{ polled: number }];
     const late: number[] = [];
     const stale: number[] = [];
@@ -154,6 +202,14 @@ async function measure(owner: pg.Pool, databaseUrl: string, workers: number): Pr
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = await stop();
+    const pgCpu = await stopPg();
+    const upstreamCpu = await stopUpstreams();
+    const busy = machineBusySeconds() - busyBefore;
+    const self = process.cpuUsage(selfBefore);
+    const other = busy - cpu.cpu - pgCpu.cpu - upstreamCpu.cpu - (self.user + self.system) / 1e6;
+    await sleep(1_100); // the statistics of the last statements reach pg_stat_user_tables
+    const updatesAfter = await handleUpdates(owner);
+    const updates = updatesAfter.updates - updatesBefore.updates;
     void before;
     return {
       workers,
@@ -162,6 +218,11 @@ async function measure(owner: pg.Pool, databaseUrl: string, workers: number): Pr
       staleP95: percentile(stale, 95),
       refreshesPerSecond: refreshes / elapsed,
       cpuMsPerRefresh: refreshes ? (cpu.cpu * 1000) / refreshes : NaN,
+      pgCpuMsPerRefresh: refreshes ? (pgCpu.cpu * 1000) / refreshes : NaN,
+      upstreamCores: upstreamCpu.cpu / elapsed,
+      otherCores: Math.max(0, other) / elapsed,
+      hotShare: updates > 0 ? (updatesAfter.hot - updatesBefore.hot) / updates : NaN,
+      loadBefore,
       load: loadAverage(),
     };
   } finally {
@@ -175,6 +236,7 @@ async function main(): Promise<number> {
   const owner = new pg.Pool({ connectionString: db.url, max: 4 });
   const upstreams: TUpstreamProcess[] = [];
   try {
+    log(`load average ${loadAverage()} (numbers from a machine above ≈ 3 say more about the machine than about Tether)`);
     log(`starting ${SERVERS} demo upstreams`);
     upstreams.push(...(await Promise.all(Array.from({ length: SERVERS }, () => startUpstreamProcess(root)))));
     log(`creating ${fmt(HANDLES)} upstream tasks and their handles`);
@@ -183,15 +245,17 @@ async function main(): Promise<number> {
     const phases: TPhase[] = [];
     for (const workers of [1, 2]) {
       log(`measuring with ${workers} worker process${workers > 1 ? "es" : ""} for ${SECONDS} s`);
-      phases.push(await measure(owner, db.url, workers));
+      phases.push(await measure(owner, db.url, workers, upstreams));
     }
     const ok = phases.every((p) => p.lateP95 <= TARGET_LATE_P95_S);
     console.log(`\n${fmt(HANDLES)} live handles, ${SERVERS} upstreams (demo server processes on this machine), ${POLL_MS / 1000} s poll interval, tasks/list per upstream session\n`);
-    console.log("| workers | polls late beyond due time, p95 / max (target p95 ≤ 2 s) | status age p95 | handle refreshes/s | worker CPU per refresh | load |");
-    console.log("|---|---|---|---|---|---|");
+    console.log(
+      "| workers | polls late beyond due time, p95 / max (target p95 ≤ 2 s) | status age p95 | handle refreshes/s | worker CPU per refresh | Postgres CPU per refresh | HOT updates | upstreams' CPU | other processes' CPU | load at start → end |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
       console.log(
-        `| ${p.workers} | ${fmt(p.lateP95, 2)} s / ${fmt(p.lateMax, 2)} s ${p.lateP95 <= TARGET_LATE_P95_S ? "✓" : "✗"} | ${fmt(p.staleP95, 2)} s | ${fmt(p.refreshesPerSecond)} | ${fmt(p.cpuMsPerRefresh, 3)} ms | ${p.load} |`,
+        `| ${p.workers} | ${fmt(p.lateP95, 2)} s / ${fmt(p.lateMax, 2)} s ${p.lateP95 <= TARGET_LATE_P95_S ? "✓" : "✗"} | ${fmt(p.staleP95, 2)} s | ${fmt(p.refreshesPerSecond)} | ${fmt(p.cpuMsPerRefresh, 3)} ms | ${fmt(p.pgCpuMsPerRefresh, 3)} ms | ${fmt(p.hotShare * 100)} % | ${fmt(p.upstreamCores, 2)} cores | ${fmt(p.otherCores, 2)} cores | ${p.loadBefore} → ${p.load} |`,
       );
     }
     console.log(`\nWhole bench: ${fmt((performance.now() - started) / 1000)} s.`);

@@ -77,7 +77,8 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
     [options.limit ?? BATCH, POLL_LEASE_SECONDS],
   );
   const round: TSyncRound = { claimed: claimed.length, polled: 0, transitions: 0, failures: 0 };
-  const count = (outcome: TPollOutcome) => {
+  const count = (outcome: TPollOutcome | null) => {
+    if (outcome === null) return; // counted when the round's batch is written
     metrics().statusPolls.inc({ outcome });
     round.polled++;
     if (outcome === "transition") round.transitions++;
@@ -89,16 +90,19 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
   // handle, or a server without tasks/list, gets its own tasks/get.
   const byServer = new Map<string, TClaimed[]>();
   for (const h of claimed) byServer.set(h.server_id, [...(byServer.get(h.server_id) ?? []), h]);
-  // Listed handles whose status did not change, from every listing of the round: one statement.
-  const unchanged: TUnchanged[] = [];
+  // The common outcomes of the whole round, listed or polled one by one, are written at its end
+  // in one statement each: an unchanged status (nothing to audit) and a failed poll. Only a
+  // transition takes a transaction of its own (it is audited). A round of 1,000 handles is then
+  // two or three statements, not 1,000 transactions.
+  const batch: TRoundBatch = { unchanged: [], failed: [] };
   await Promise.all(
     [...byServer.values()].map(async (handles) => {
       const jobs: Array<() => Promise<void>> = [];
       const bySession = new Map<string, TClaimed[]>();
       for (const h of handles) bySession.set(h.session_id ?? h.id, [...(bySession.get(h.session_id ?? h.id) ?? []), h]);
       for (const group of bySession.values()) {
-        if (group.length > 1 && group[0]!.can_list) jobs.push(async () => (await refreshByList(group, unchanged)).forEach(count));
-        else for (const h of group) jobs.push(async () => count(await pollOne(h)));
+        if (group.length > 1 && group[0]!.can_list) jobs.push(async () => (await refreshByList(group, batch)).forEach(count));
+        else for (const h of group) jobs.push(async () => count(await pollOne(h, batch)));
       }
       const lanes = Math.max(1, Math.min(handles[0]!.poll_concurrency, jobs.length));
       await Promise.all(
@@ -108,12 +112,15 @@ export async function syncHandleStatuses(options: { limit?: number } = {}): Prom
       );
     }),
   );
-  if (unchanged.length) (await recordUnchanged(unchanged)).forEach(count);
+  if (batch.unchanged.length) (await recordUnchanged(batch.unchanged)).forEach(count);
+  if (batch.failed.length) (await recordFailed(batch.failed)).forEach(count);
   return round;
 }
 
 type TUnchanged = { h: TClaimed; observed: TObservedStatus; upstreamTaskId: string };
+type TRoundBatch = { unchanged: TUnchanged[]; failed: TClaimed[] };
 
+/** What a poll came to; null when its write waits for the end of the round (TRoundBatch). */
 type TPollOutcome = "transition" | "unchanged" | "failed";
 
 function upstreamCall(h: TClaimed): TUpstreamCall {
@@ -134,7 +141,7 @@ const MAX_LIST_PAGES = 20;
  * whose task is missing from a complete listing is gone upstream; if the listing fails or is cut
  * short, the handles fall back to their own tasks/get.
  */
-async function refreshByList(group: TClaimed[], unchanged: TUnchanged[]): Promise<TPollOutcome[]> {
+async function refreshByList(group: TClaimed[], batch: TRoundBatch): Promise<Array<TPollOutcome | null>> {
   const call = upstreamCall(group[0]!);
   const seen = new Map<string, TObservedStatus>();
   let complete = false;
@@ -158,29 +165,31 @@ async function refreshByList(group: TClaimed[], unchanged: TUnchanged[]): Promis
     if (err instanceof UpstreamError && err.status === 404 && call.sessionId) return Promise.all(group.map((h) => recordPoll(h, SESSION_GONE)));
     if (!(err instanceof UpstreamError)) log.error({ err: describeErrorForLog(err) }, "Status listing failed");
   }
-  const outcomes: Array<Promise<TPollOutcome>> = [];
+  const outcomes: Array<Promise<TPollOutcome | null>> = [];
   for (const h of group) {
     const upstreamTaskId = decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id));
     const observed = seen.get(upstreamTaskId);
-    if (observed && observed.status === h.status) unchanged.push({ h, observed, upstreamTaskId });
+    if (observed && observed.status === h.status) batch.unchanged.push({ h, observed, upstreamTaskId });
     else if (observed) outcomes.push(recordPoll(h, observed));
-    else outcomes.push(complete ? recordPoll(h, TASK_GONE) : pollOne(h));
+    else outcomes.push(complete ? recordPoll(h, TASK_GONE) : pollOne(h, batch));
   }
   return Promise.all(outcomes);
 }
 
 /**
- * The common case of a listing, written for all such handles of a round in one statement: the
- * status did not change, so there is nothing to audit, only the message, the poll time and the
- * next poll.
+ * The common case of a round, written for all such handles in one statement: the status did not
+ * change, so there is nothing to audit, only the message, the poll time and the next poll. A
+ * handle whose status another writer moved meanwhile (the gateway's own observation) keeps the
+ * message that writer stored; its lease is released all the same.
  */
 async function recordUnchanged(rows: TUnchanged[]): Promise<TPollOutcome[]> {
   await getPool().query(
-    `UPDATE handle SET status_message = v.message, poll_interval_ms = COALESCE(v.interval, handle.poll_interval_ms),
+    `UPDATE handle SET status_message = CASE WHEN handle.status::text = v.status THEN v.message ELSE handle.status_message END,
+            poll_interval_ms = CASE WHEN handle.status::text = v.status THEN COALESCE(v.interval, handle.poll_interval_ms) ELSE handle.poll_interval_ms END,
             last_polled_at = now(), poll_failures = 0, poll_lease_until = NULL,
             next_poll_at = now() + make_interval(secs => v.delay_ms::double precision / 1000)
        FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[]) AS v(id, message, interval, delay_ms, status)
-      WHERE handle.id = v.id AND handle.status::text = v.status`,
+      WHERE handle.id = v.id`,
     [
       rows.map(({ h }) => h.id),
       rows.map(({ h, observed, upstreamTaskId }) => scrubStatusMessage(observed.statusMessage, upstreamTaskId, h.accessor)),
@@ -192,18 +201,31 @@ async function recordUnchanged(rows: TUnchanged[]): Promise<TPollOutcome[]> {
   return rows.map(() => "unchanged");
 }
 
+/** Failed polls of a round (the upstream did not answer usably): back off, in one statement. */
+async function recordFailed(rows: TClaimed[]): Promise<TPollOutcome[]> {
+  await getPool().query(
+    `UPDATE handle SET poll_failures = handle.poll_failures + 1, poll_lease_until = NULL,
+            next_poll_at = now() + make_interval(secs => v.delay_ms::double precision / 1000)
+       FROM unnest($1::uuid[], $2::int[]) AS v(id, delay_ms)
+      WHERE handle.id = v.id`,
+    [rows.map((h) => h.id), rows.map((h) => nextDelayMs(h, null, h.poll_failures + 1))],
+  );
+  return rows.map(() => "failed");
+}
+
 function nextDelayMs(h: TClaimed, pollInterval: number | null, failures: number): number {
   const base = failures > 0 ? h.poll_min_ms * 2 ** Math.min(failures, 16) : (pollInterval ?? h.poll_interval_ms ?? h.poll_min_ms);
   const clamped = Math.min(Math.max(base, h.poll_min_ms), h.poll_max_ms);
   return Math.round(clamped * (0.9 + Math.random() * 0.2));
 }
 
-async function pollOne(h: TClaimed): Promise<TPollOutcome> {
+async function pollOne(h: TClaimed, batch: TRoundBatch): Promise<TPollOutcome | null> {
   const requestId = `sync-${randomUUID()}`;
   const call = upstreamCall(h);
+  const upstreamTaskId = decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id));
   let observed: TObservedStatus | null = null;
   try {
-    const answer = await requestUpstream(call, "tasks/get", { taskId: decryptSecret(h.upstream_task_id_enc, upstreamTaskContext(h.id)) });
+    const answer = await requestUpstream(call, "tasks/get", { taskId: upstreamTaskId });
     if ("result" in answer) {
       const task = h.wire === "ext_2026_07_28" ? parseExtDetailedTask(answer.result) : (ZUpstreamTask.safeParse(answer.result).data ?? null);
       if (task) observed = observedOf(task);
@@ -217,19 +239,14 @@ async function pollOne(h: TClaimed): Promise<TPollOutcome> {
     if (err instanceof UpstreamError && err.status === 404 && call.sessionId) observed = SESSION_GONE;
     else if (!(err instanceof UpstreamError)) log.error({ requestId, err: describeErrorForLog(err) }, "Status poll failed");
   }
-  return recordPoll(h, observed);
+  if (!observed) batch.failed.push(h);
+  else if (observed.status === h.status) batch.unchanged.push({ h, observed, upstreamTaskId });
+  else return recordPoll(h, observed);
+  return null;
 }
 
-/** Folds one poll's answer (null: it failed) into the handle and schedules its next poll. */
-async function recordPoll(h: TClaimed, observed: TObservedStatus | null): Promise<TPollOutcome> {
-  if (!observed) {
-    await getPool().query(
-      `UPDATE handle SET poll_failures = poll_failures + 1, poll_lease_until = NULL,
-              next_poll_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::uuid`,
-      [h.id, nextDelayMs(h, null, h.poll_failures + 1)],
-    );
-    return "failed";
-  }
+/** Folds one poll's answer that may change the status into the handle (audited) and schedules its next poll. */
+async function recordPoll(h: TClaimed, observed: TObservedStatus): Promise<TPollOutcome> {
   const requestId = `sync-${randomUUID()}`;
   const outcome = await getPrisma().$transaction(async (tx) => {
     const result = await applyObservedStatus(tx, {
