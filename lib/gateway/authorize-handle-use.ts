@@ -18,6 +18,8 @@ export type TUsableHandle = {
   expiresAt: Date;
   pollAuditEvery: boolean;
   wire: TTaskWire;
+  /** Whether the policy lets results be fetched (on the 2026-07-28 wire they come inline in tasks/get). */
+  resultAllowed: boolean;
 };
 
 type TRow = THandleRow & Omit<TPolicyRow, "version">;
@@ -83,6 +85,7 @@ export function judgeHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, in
       expiresAt: row.expires_at,
       pollAuditEvery: row.poll_audit_level === "every_poll",
       wire: row.wire,
+      resultAllowed: row.allowed_operations.includes("tasks/result"),
     },
   };
 }

@@ -122,7 +122,7 @@ export async function relayTaskCall(
     }
     const task = operation === "tasks/get" && isObject(message.result) ? parseExtDetailedTask(message.result) : null;
     if (operation === "tasks/get") {
-      const delivers = task?.detail.status === "completed" || task?.detail.status === "failed";
+      const delivers = (task?.detail.status === "completed" || task?.detail.status === "failed") && handle.resultAllowed;
       if (delivers) {
         const cause = await recheckHandle(handle.id);
         if (cause) {
@@ -135,7 +135,14 @@ export async function relayTaskCall(
       await recordHandleUse({ actor: ctx.actor, handle, operation: "tasks/update", observed: null });
     }
     if (!task || !isObject(message.result)) return message;
-    return { ...message, result: asAgentExtTask(message.result, token, handle.effectiveTtlMs) };
+    const shown = asAgentExtTask(message.result, token, handle.effectiveTtlMs);
+    // A policy without `tasks/result` withholds results on this wire too, where they come inline.
+    if (!handle.resultAllowed) {
+      delete shown.result;
+      delete shown.error;
+      if (task.detail.status === "completed" || task.detail.status === "failed") shown.statusMessage = "The task has ended; Tether's policy does not allow fetching task results.";
+    }
+    return { ...message, result: shown };
   };
 
   const untilExpiry = Math.max(1_000, handle.expiresAt.getTime() - Date.now());

@@ -241,6 +241,21 @@ describe("the binding matrix on the extension wire", () => {
     expect(await getPrisma().handle.findUniqueOrThrow({ where: { id: handle.id } })).toMatchObject({ status: "failed" });
   });
 
+  it("withholds the inline result when the policy does not allow fetching results", async () => {
+    const policy = await getCurrentPolicy();
+    await setPolicy({ allowedOperations: policy.allowedOperations.filter((o) => o !== "tasks/result") });
+    try {
+      const agent = await createAgent(admin);
+      const { token, handle } = await issue(agent, server.slug, 0.05);
+      const ended = await waitFor(() => extCall(agent.apiKey, "tasks/get", { taskId: token }), (a) => a.body.result?.status === "completed", "completion");
+      expect(ended.body.result).not.toHaveProperty("result");
+      expect(ended.body.result!.statusMessage).toContain("does not allow fetching task results");
+      expect(await getPrisma().auditEvent.count({ where: { action: "handle.result_fetched", targetId: handle.id } })).toBe(0);
+    } finally {
+      await setPolicy({ allowedOperations: policy.allowedOperations });
+    }
+  });
+
   it("refuses the same principal with another of its API keys (credential binding replaces the session)", async () => {
     const agent = await createAgent(admin);
     const { token, handle } = await issue(agent);
