@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { MODERN_PROTOCOL_VERSION, isModernProtocolVersion, modernRoutingHeaders, withModernEnvelope } from "@/lib/gateway/task-wire";
-import { fetchWithUpstreamAuth, type TUpstreamAuth } from "./upstream-auth";
+import { getUpstreamAuthorizationFor, type TUpstreamAuth } from "./upstream-auth";
 
 // `server/discover` of the 2026-07-28 revision (which has no initialize): how a registry check
 // learns that an upstream speaks that revision, and so the Tasks extension's wire. The
@@ -21,21 +21,22 @@ type TJson = Record<string, unknown>;
 const isObject = (v: unknown): v is TJson => typeof v === "object" && v !== null && !Array.isArray(v);
 
 async function post(url: string, auth: TUpstreamAuth, body: TJson, signal: AbortSignal): Promise<TJson | null> {
-  const response = await fetchWithUpstreamAuth(auth, (authorization) =>
-    fetch(url, {
-      method: "POST",
-      headers: {
-        accept: "application/json, text/event-stream",
-        "content-type": "application/json",
-        "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
-        ...modernRoutingHeaders(body),
-        ...(authorization ? { authorization } : {}),
-      },
-      body: JSON.stringify(body),
-      signal,
-      redirect: "manual",
-    }),
-  );
+  // The current credentials as they are: a refusal (401) is not retried with a fresh token here;
+  // the handshake that follows does that and says what went wrong.
+  const authorization = await getUpstreamAuthorizationFor(auth);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      accept: "application/json, text/event-stream",
+      "content-type": "application/json",
+      "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
+      ...modernRoutingHeaders(body),
+      ...(authorization ? { authorization } : {}),
+    },
+    body: JSON.stringify(body),
+    signal,
+    redirect: "manual",
+  });
   const type = (response.headers.get("content-type") ?? "").toLowerCase();
   if (!response.ok || !type.startsWith("application/json")) {
     await response.body?.cancel();
