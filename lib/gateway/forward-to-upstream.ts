@@ -1,12 +1,15 @@
 import "server-only";
+import { getEnv } from "@/lib/env";
 import { createExchange, type TGatewayContext } from "./create-exchange";
 import { endGatewaySession } from "./end-gateway-session";
 import { rpcError } from "./gateway-http";
+import { GatewayResponse } from "./gateway-response";
 import { RPC_ERROR, type TJsonRpcId } from "./jsonrpc";
 import { recordUpstreamError } from "./record-upstream-error";
-import { relayUpstreamAnswer } from "./relay-upstream-answer";
+import { relayUpstreamReply } from "./relay-upstream-answer";
 import { sessionNotFound } from "./resolve-gateway-session";
-import { postUpstream, UpstreamError } from "./upstream";
+import { UpstreamError } from "./upstream";
+import { sendUpstream, type TUpstreamReply } from "./upstream-http";
 
 type TJson = Record<string, unknown>;
 
@@ -34,34 +37,39 @@ export async function forwardToUpstream(ctx: TGatewayContext, message: TJson, op
   const fail = async (detail: string, agentMessage: string, err?: unknown) => {
     await recordUpstreamError({ actor: ctx.actor, serverId: ctx.server.id, method: options.method, detail, accessor: options.accessor ?? null, err });
     await options.onUnreachable?.();
-    return id === null ? new Response(null, { status: 502 }) : rpcError(id, RPC_ERROR.UPSTREAM_UNAVAILABLE, agentMessage);
+    return id === null ? new GatewayResponse({ kind: "empty" }, { status: 502, headers: {} }) : rpcError(id, RPC_ERROR.UPSTREAM_UNAVAILABLE, agentMessage);
   };
-  let upstream: Response;
-  const local = new AbortController();
+  let upstream: TUpstreamReply;
   try {
-    upstream = await postUpstream(
-      { server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion, signal: AbortSignal.any([ctx.signal, local.signal]) },
-      message,
-      options.timeoutMs,
+    // Node's HTTP client (upstream-http.ts): the agent's request signal ends the exchange when
+    // the agent goes away; closing the relayed answer's source ends it too.
+    upstream = await sendUpstream(
+      { server: ctx.server, sessionId: ctx.session.upstreamSessionId, protocolVersion: ctx.session.protocolVersion, signal: ctx.signal },
+      {
+        method: "POST",
+        accept: "application/json, text/event-stream",
+        message,
+        timeoutMs: options.timeoutMs === undefined ? getEnv().TETHER_GATEWAY_UPSTREAM_TIMEOUT_MS : options.timeoutMs,
+      },
     );
   } catch (err) {
     const text = err instanceof UpstreamError ? err.message : "The upstream server failed.";
     return fail(text, text, err);
   }
   if (upstream.status === 404 && ctx.session.upstreamSessionId && ctx.session.id) {
-    await upstream.body?.cancel();
+    upstream.close();
     await endGatewaySession({ actor: ctx.actor, sessionId: ctx.session.id, serverId: ctx.server.id, cause: "upstream_session_lost" });
     throw sessionNotFound();
   }
   if (upstream.status === 401 || upstream.status === 403) {
-    await upstream.body?.cancel();
+    upstream.close();
     return fail(`HTTP ${upstream.status}`, "The upstream server refused Tether's credentials for it; an administrator must update the server's credentials.");
   }
   if (upstream.status >= 500 || (upstream.status >= 300 && upstream.status < 400)) {
-    await upstream.body?.cancel();
+    upstream.close();
     return fail(`HTTP ${upstream.status}`, `The upstream server failed (HTTP ${upstream.status}).`);
   }
-  return relayUpstreamAnswer(upstream, createExchange(ctx, { method: options.method, pendingId: id, ...pick(options) }), () => local.abort());
+  return relayUpstreamReply(upstream, createExchange(ctx, { method: options.method, pendingId: id, ...pick(options) }));
 }
 
 function pick(options: TForwardOptions) {

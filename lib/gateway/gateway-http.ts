@@ -1,6 +1,8 @@
 import "server-only";
 import { getEnv } from "@/lib/env";
 import { describeErrorForLog, log } from "@/lib/log";
+import { BufferedRequest } from "./buffered-request";
+import { GatewayResponse } from "./gateway-response";
 import { GatewayHttpError, JSONRPC_VERSION, RPC_ERROR, errorResponse, type TJsonRpcId } from "./jsonrpc";
 
 // The HTTP side of the gateway endpoint (MCP Streamable HTTP): what a request must look like,
@@ -10,7 +12,7 @@ export const SESSION_HEADER = "mcp-session-id";
 const NO_STORE = { "cache-control": "no-store" };
 
 export function jsonRpcHttpResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...NO_STORE, ...headers } });
+  return new GatewayResponse({ kind: "text", text: JSON.stringify(body) }, { status, headers: { "content-type": "application/json", ...NO_STORE, ...headers } });
 }
 
 export function rpcError(id: TJsonRpcId | null, code: number, message: string): Response {
@@ -56,6 +58,12 @@ export async function readBodyWithLimit(request: Request): Promise<string> {
   const tooLarge = () => new GatewayHttpError(413, RPC_ERROR.INVALID_REQUEST, `Payload Too Large: a message may be at most ${limit} bytes.`);
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (request instanceof BufferedRequest) {
+    // Node's server read it already, up to one byte past the limit.
+    const body = request.bufferedBody;
+    if (body && body.length > limit) throw tooLarge();
+    return body ? decodeUtf8(body) : "";
+  }
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -70,8 +78,12 @@ export async function readBodyWithLimit(request: Request): Promise<string> {
     }
     chunks.push(value);
   }
+  return decodeUtf8(Buffer.concat(chunks));
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new GatewayHttpError(400, RPC_ERROR.PARSE, "Parse error: the body is not valid UTF-8.");
   }

@@ -1,8 +1,10 @@
 import "server-only";
 import { log } from "@/lib/log";
 import { SESSION_HEADER, jsonRpcHttpResponse } from "./gateway-http";
+import { GatewayResponse, type TBodySource } from "./gateway-response";
 import { RPC_ERROR, errorResponse, type TJsonRpcId } from "./jsonrpc";
 import { UpstreamError, readUpstreamEvents } from "./upstream";
+import { UpstreamEventReader, readReplyText, type TUpstreamReply } from "./upstream-http";
 
 type TJson = Record<string, unknown>;
 
@@ -124,4 +126,92 @@ export async function relayUpstreamAnswer(upstream: Response, exchange: TExchang
     status: 200,
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache, no-store", connection: "keep-alive", ...sessionHeaders },
   });
+}
+
+const sseEvent = (data: string, id?: string) => `event: message\n${id ? `id: ${id.replace(/[\r\n]/g, "")}\n` : ""}data: ${data}\n\n`;
+
+/**
+ * relayUpstreamAnswer for an answer read with Node's HTTP client (upstream-http.ts), the relay's
+ * hot path: the same answers, statuses, headers and failure handling, as a GatewayResponse whose
+ * body is a string or a pull source (Node's server writes it without web streams). Closing the
+ * answer's source (the agent went away) closes the upstream exchange.
+ */
+export async function relayUpstreamReply(reply: TUpstreamReply, exchange: TExchange): Promise<Response> {
+  const sessionHeaders: Record<string, string> = exchange.downstreamSessionId ? { [SESSION_HEADER]: exchange.downstreamSessionId } : {};
+  if (reply.status === 202 || reply.status === 204) {
+    reply.close();
+    return new GatewayResponse({ kind: "empty" }, { status: 202, headers: sessionHeaders });
+  }
+  if (reply.type !== "text/event-stream") {
+    let message: TJson | null;
+    try {
+      if (reply.type !== "application/json") {
+        reply.close();
+        throw new UpstreamError(`The upstream server answered with an unexpected content type (${reply.type || "none"}).`, undefined, reply.status);
+      }
+      message = parseUpstreamMessage(await readReplyText(reply));
+    } catch (err) {
+      await exchange.onFailure(err instanceof UpstreamError ? err.message : "unreadable answer", err);
+      const failure = failureFor(exchange, "The upstream server sent an answer Tether could not read.");
+      return failure ? jsonRpcHttpResponse(failure, 200, sessionHeaders) : new GatewayResponse({ kind: "empty" }, { status: 502, headers: {} });
+    }
+    const rewritten = message ? await exchange.transform(message) : null;
+    if (!rewritten) {
+      await exchange.onFailure(message ? "answer dropped" : "not a JSON-RPC message");
+      const failure = failureFor(exchange, "The upstream server sent an answer that is not valid JSON-RPC.");
+      return failure ? jsonRpcHttpResponse(failure, 200, sessionHeaders) : new GatewayResponse({ kind: "empty" }, { status: 202, headers: sessionHeaders });
+    }
+    return new GatewayResponse(
+      { kind: "text", text: exchange.serialize(rewritten) },
+      { status: reply.status >= 400 && reply.status < 500 ? reply.status : 200, headers: { "content-type": "application/json", "cache-control": "no-store", ...sessionHeaders } },
+    );
+  }
+
+  const events = new UpstreamEventReader(reply);
+  let answered = false;
+  let finished = false;
+  const emit = (message: TJson, id?: string): string => {
+    if (exchange.pendingId !== null && message.id === exchange.pendingId && !("method" in message)) answered = true;
+    return sseEvent(exchange.serialize(message), id);
+  };
+  // Ends the agent's stream; a pending request not answered yet gets its JSON-RPC error first.
+  const finish = async (detail: string, agentMessage: string, err?: unknown): Promise<string | null> => {
+    finished = true;
+    events.close();
+    const failure = answered ? null : failureFor(exchange, agentMessage);
+    if (!failure) return null;
+    await exchange.onFailure(detail, err);
+    return emit(failure);
+  };
+  const source: TBodySource = {
+    async next() {
+      if (finished) return null;
+      try {
+        for (;;) {
+          const event = await events.next();
+          if (!event) return await finish("stream closed before the answer", "The upstream server closed the stream before answering.");
+          const message = parseUpstreamMessage(event.data);
+          if (!message) {
+            log.warn({ event: "upstream-garbage" }, "Dropped an upstream SSE event that is not a JSON-RPC message");
+            continue;
+          }
+          const rewritten = await exchange.transform(message);
+          if (rewritten) return emit(rewritten, event.id);
+        }
+      } catch (err) {
+        // A dropped server-to-client stream (no pending request) is routine: the client reconnects.
+        if (finished) return null;
+        return finish(err instanceof UpstreamError ? err.message : "stream failed", "The upstream server failed while answering.", err);
+      }
+    },
+    cancel() {
+      // The agent went away: close the upstream exchange rather than wait for it to send again.
+      finished = true;
+      events.close();
+    },
+  };
+  return new GatewayResponse(
+    { kind: "stream", source },
+    { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache, no-store", connection: "keep-alive", ...sessionHeaders } },
+  );
 }

@@ -1,7 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { isModernProtocolVersion, withModernEnvelope } from "./task-wire";
-import { postUpstream, readUpstreamEvents, UpstreamError, type TUpstreamCall } from "./upstream";
+import { UpstreamError, type TUpstreamCall } from "./upstream";
+import { readReplyEvents, sendUpstream } from "./upstream-http";
 
 export type TUpstreamAnswer = { result: Record<string, unknown> } | { error: { code: number; message: string } };
 
@@ -14,12 +15,13 @@ export async function requestUpstream(call: TUpstreamCall, method: string, param
   const id = `tether-${randomUUID()}`;
   // On the 2026-07-28 wire every request carries Tether's own envelope (version, client, opt-in).
   const framed = isModernProtocolVersion(call.protocolVersion) ? withModernEnvelope(params, call.protocolVersion) : params;
-  const response = await postUpstream(call, { jsonrpc: "2.0", id, method, params: framed }, timeoutMs);
+  // Node's HTTP client, like the relay (upstream-http.ts): the status-sync worker and cancels call this for every live handle.
+  const response = await sendUpstream(call, { method: "POST", accept: "application/json, text/event-stream", message: { jsonrpc: "2.0", id, method, params: framed }, timeoutMs });
   if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 404) {
-    await response.body?.cancel();
+    response.close();
     throw new UpstreamError(`The upstream server answered HTTP ${response.status}.`, undefined, response.status);
   }
-  for await (const event of readUpstreamEvents(response)) {
+  for await (const event of readReplyEvents(response)) {
     let message: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } };
     try {
       message = JSON.parse(event.data) as typeof message;
