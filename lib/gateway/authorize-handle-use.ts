@@ -1,6 +1,7 @@
 import "server-only";
 import type { TActor } from "@/lib/auth/actor";
-import { decryptSecret, safeEqual } from "@/lib/crypto/secrets";
+import { safeEqual } from "@/lib/crypto/secrets";
+import { decryptRowSecret } from "./decrypt-row-secret";
 import { HANDLE_TOKEN_PATTERN, handleTokenHash, upstreamTaskContext } from "./handle-token";
 import { loadGatewayRows, type TGatewayRows, type THandleRow, type TPolicyRow } from "./load-gateway-rows";
 import { recordHandleDenial, type TDenialCause } from "./record-handle-denial";
@@ -78,7 +79,7 @@ export function judgeHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, in
       id: row.id,
       accessor: row.accessor,
       sessionId: row.session_id,
-      upstreamTaskId: decryptSecret(row.upstream_task_id_enc, upstreamTaskContext(row.id)),
+      upstreamTaskId: decryptRowSecret(handle, row.upstream_task_id_enc, upstreamTaskContext(row.id)),
       status: row.status,
       statusMessage: row.status_message,
       effectiveTtlMs: row.effective_ttl_ms,

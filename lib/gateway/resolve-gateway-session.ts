@@ -3,6 +3,7 @@ import type { TActor } from "@/lib/auth/actor";
 import { decryptSecret, keyedHash } from "@/lib/crypto/secrets";
 import { getPool, getPrisma } from "@/lib/db/client";
 import { GatewayHttpError, RPC_ERROR } from "./jsonrpc";
+import { decryptRowSecret } from "./decrypt-row-secret";
 import { loadGatewayRows, type TSessionRow } from "./load-gateway-rows";
 import { upstreamSessionContext } from "./start-gateway-session";
 import type { TUpstreamServer } from "./upstream";
@@ -46,7 +47,7 @@ export async function sessionFromRow(row: TSessionRow | null, input: { actor: TA
   }
   return {
     id: row.s_id,
-    upstreamSessionId: row.s_upstream_session_enc ? decryptSecret(row.s_upstream_session_enc, upstreamSessionContext(row.s_id)) : null,
+    upstreamSessionId: row.s_upstream_session_enc ? decryptRowSecret(row, row.s_upstream_session_enc, upstreamSessionContext(row.s_id)) : null,
     protocolVersion: row.s_protocol_version,
   };
 }
