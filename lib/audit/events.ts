@@ -22,6 +22,18 @@ export const AUDIT_PAYLOADS = {
   "user.enabled": z.object({}),
   "user.password_set": z.object({}),
   "policy.changed": z.object({ version: z.number().int(), changes: z.record(z.string(), z.json()) }),
+  // Compliance thresholds of a new policy version (handle settings unchanged): per control id, the
+  // threshold before (and whether it was the policy's or the control's default) and after.
+  "policy.thresholds_changed": z.object({
+    version: z.number().int(),
+    changes: z.record(
+      z.string(),
+      z.object({
+        from: z.object({ target: z.number(), partial: z.number().nullable(), source: z.enum(["policy", "default"]) }),
+        to: z.object({ target: z.number(), partial: z.number().nullable() }),
+      }),
+    ),
+  }),
   // The server registry. Credentials never appear: `changes` names the fields that changed
   // ("credentials" for a new or removed token), never a value. `problem` is the class of a
   // failed connection check the admin chose to save anyway (the server is then saved disabled).

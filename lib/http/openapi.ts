@@ -9,6 +9,8 @@ import { ZBulkActionDto, ZBulkItemsPage, ZBulkItemsQuery, ZBulkList, ZBulkListQu
 import { HANDLE_FILTER_FIELDS } from "@/lib/handles/handle-filter-schema";
 import { ZCancelHandleInput, ZHandleDetailDto, ZHandleTimelineDto, ZHandleTimelineQuery } from "@/lib/handles/handle-detail-schemas";
 import { ZHandleListPage } from "@/lib/handles/handle-list-dto";
+import { MEASURED_CONTROLS } from "@/lib/policy/measured-controls";
+import { ZComplianceThresholdsChangeResult, complianceThresholdsInputSchema } from "@/lib/policy/schemas";
 import { ZRevokeHandleInput } from "@/lib/handles/schemas";
 import { ZExportFormat, ZReportDetail, ZReportListItem, ZRequestReportInput } from "@/lib/compliance/schemas";
 import { ZSavedViewDto, ZSaveViewInput } from "@/lib/handles/saved-view-schemas";
@@ -28,7 +30,7 @@ type TSchema = z.ZodType;
 type TJsonSchema = Record<string, unknown>;
 
 export type TOperation = {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
   /** The permission the use case checks (documentation; the check itself is in the use case). */
@@ -82,6 +84,7 @@ export const OPERATIONS: TOperation[] = [
   { method: "get", path: "/reports/{id}", summary: "A report's status, progress and summary; with ?format=json|csv|oscal|html the generated report itself (audited as report.exported; 409 while generating).", permission: "reports.read", query: { format: ZExportFormat.optional() }, response: ZReportDetail },
   { method: "get", path: "/audit/export", summary: "The audit trail as NDJSON (a verifiable bundle) or CSV (audited).", permission: "audit.export", query: objectShape(ZAuditExportQuery), produces: ["application/x-ndjson", "text/csv"] },
   { method: "get", path: "/audit/public-key", summary: "The audit checkpoint signing key (PEM), for offline verification.", permission: "audit.read", produces: ["application/x-pem-file"] },
+  { method: "put", path: "/policy/thresholds", summary: "Set compliance thresholds ({controlId: {target, partial}}, reason required) as a new policy version with the same handle settings; controls not given carry over. 409 when nothing changes; revokes no handle.", permission: "policy.manage", body: { schema: complianceThresholdsInputSchema(MEASURED_CONTROLS) }, response: ZComplianceThresholdsChangeResult },
   { method: "get", path: "/audit/verify", summary: "Verify the whole hash chain and every signed checkpoint now.", permission: "audit.read" },
 ];
 

@@ -1,6 +1,7 @@
 // The handle policy at the boundaries: what an admin may submit, and what a policy version looks
 // like to pages and the API. Pure (no Prisma): the policy form uses these lists and labels too.
 import { z } from "zod";
+import { HIGHER_IS_BETTER, type TMeasuredControl, type TMetricKind } from "@/lib/compliance/controls/types";
 import { formatDuration } from "./duration";
 
 export const POLICY_OPERATIONS = ["tasks/get", "tasks/result", "tasks/cancel", "tasks/update", "tasks/list"] as const;
@@ -152,3 +153,111 @@ export const ZPolicyPreview = z.object({
 export type TPolicyPreview = z.infer<typeof ZPolicyPreview>;
 
 export type TPolicyChangeResult = { version: number; revoked: number; clamped: number };
+
+// ---- Compliance thresholds (issue 7) ----
+// The policy's `thresholds` JSON as an admin edits it: control id → {target, partial}. What is valid
+// comes from each control's own definition (its metric kind and direction, ../compliance/controls),
+// passed in rather than imported here, so this module stays free of the controls' SQL and the policy
+// form can keep importing it.
+
+/** What a threshold is checked against: a measured control as defined in lib/compliance/controls. */
+export type TThresholdControl = Pick<TMeasuredControl, "id" | "title" | "metric" | "unit" | "defaultThreshold">;
+
+/** The values a threshold of each metric kind may take (see TMetricKind). */
+export const THRESHOLD_RANGES: Record<TMetricKind, { min: number; max: number; integer: boolean; describe: string }> = {
+  ratio: { min: 0, max: 1, integer: false, describe: "a share from 0 to 1 (1 = 100 %)" },
+  count: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, describe: "a whole number, 0 or more" },
+  duration_ms: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, describe: "whole milliseconds, 0 or more" },
+  // H-13's target is also the longest period a report may cover (lib/compliance/thresholds.ts
+  // ignores a retention under one day), so a days target starts at 1; a partial bound may be 0.
+  days: { min: 0, max: 36_500, integer: true, describe: "whole days, up to 36,500" },
+};
+
+const ZThresholdNumber = (label: string) => z.number({ error: `Enter the ${label} as a number.` }).finite(`Enter the ${label} as a number.`);
+
+/** One control's threshold; range and direction are checked against the control in the refinement below. */
+export const ZThresholdValue = z.strictObject(
+  { target: ZThresholdNumber("target"), partial: ZThresholdNumber("partial bound").nullable() },
+  { error: "Give the threshold as {target, partial} (partial may be null)." },
+);
+export type TThresholdValue = z.infer<typeof ZThresholdValue>;
+
+/** Why a threshold is not valid for its control, per field; empty when it is. */
+export function thresholdProblems(control: TThresholdControl, value: TThresholdValue): Array<{ field: "target" | "partial"; message: string }> {
+  const range = THRESHOLD_RANGES[control.metric];
+  const problems: Array<{ field: "target" | "partial"; message: string }> = [];
+  const check = (field: "target" | "partial", n: number) => {
+    const label = field === "target" ? "target" : "partial bound";
+    if (n < range.min || n > range.max || (range.integer && !Number.isInteger(n))) {
+      problems.push({ field, message: `${control.id} (${control.unit}): the ${label} must be ${range.describe}.` });
+      return false;
+    }
+    if (field === "target" && control.metric === "days" && n < 1) {
+      problems.push({ field, message: `${control.id} (${control.unit}): the target must be at least 1 day.` });
+      return false;
+    }
+    return true;
+  };
+  const targetOk = check("target", value.target);
+  if (value.partial === null) return problems;
+  if (!check("partial", value.partial) || !targetOk) return problems;
+  // The partial band lies between the partial bound and the target, on the failing side of the target.
+  const higherIsBetter = HIGHER_IS_BETTER[control.metric];
+  if (higherIsBetter ? value.partial >= value.target : value.partial <= value.target) {
+    problems.push({
+      field: "partial",
+      message: `${control.id}: higher values are ${higherIsBetter ? "better" : "worse"}, so the partial bound must be ${higherIsBetter ? "below" : "above"} the target (${value.target}), or empty for no partial band.`,
+    });
+  }
+  return problems;
+}
+
+/** A thresholds change as an admin submits it, checked against the given measured controls. */
+export function complianceThresholdsInputSchema(controls: readonly TThresholdControl[]) {
+  const byId = new Map(controls.map((c) => [c.id, c]));
+  return z.object({
+    thresholds: z
+      .record(z.string(), ZThresholdValue, { error: "Give the thresholds as an object from control id to {target, partial}." })
+      .superRefine(
+        (thresholds, ctx) => {
+          if (!thresholds || typeof thresholds !== "object" || Array.isArray(thresholds)) return; // the record's own issue says what is wrong
+          const entries = Object.entries(thresholds as Record<string, unknown>);
+          if (entries.length === 0) ctx.addIssue({ code: "custom", message: "Give the threshold of at least one control." });
+          for (const [id, raw] of entries) {
+            const control = byId.get(id);
+            if (!control) {
+              ctx.addIssue({ code: "custom", path: [id], message: `${id} is not a measured control; thresholds exist for ${[...byId.keys()].join(", ")}.` });
+              continue;
+            }
+            // Entries that are not {target, partial} numbers have their issue already.
+            const value = ZThresholdValue.safeParse(raw);
+            if (!value.success) continue;
+            for (const p of thresholdProblems(control, value.data)) ctx.addIssue({ code: "custom", path: [id, p.field], message: p.message });
+          }
+        },
+        // Also when some entries failed their shape, so one submission shows every problem at once.
+        { when: () => true },
+      ),
+    reason: z
+      .string({ error: "Give a reason for the change (at least 3 characters)." })
+      .trim()
+      .min(3, "Give a reason for the change (at least 3 characters).")
+      .max(500, "A reason has at most 500 characters."),
+  });
+}
+export type TComplianceThresholdsInput = z.infer<ReturnType<typeof complianceThresholdsInputSchema>>;
+
+/** One control's threshold before and after a change ("default" when the policy had no valid entry). */
+export const ZThresholdChange = z.object({
+  from: z.object({ target: z.number(), partial: z.number().nullable(), source: z.enum(["policy", "default"]) }),
+  to: z.object({ target: z.number(), partial: z.number().nullable() }),
+});
+export type TThresholdChange = z.infer<typeof ZThresholdChange>;
+
+export const ZComplianceThresholdsChangeResult = z.object({ version: z.number().int(), changes: z.record(z.string(), ZThresholdChange) });
+export type TComplianceThresholdsChangeResult = z.infer<typeof ZComplianceThresholdsChangeResult>;
+
+/** A threshold in words for pages: "0.9 (partial 0.8)", or the target alone without a partial band. */
+export function formatThreshold(t: { target: number; partial: number | null }): string {
+  return t.partial === null ? String(t.target) : `${t.target} (partial ${t.partial})`;
+}

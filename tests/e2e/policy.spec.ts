@@ -130,3 +130,47 @@ test("a reviewer gets 403 from the policy page", async ({ page }) => {
   expect(res?.status()).toBe(403);
   await expect(page.getByRole("heading", { name: "You don't have access to this page" })).toBeVisible();
 });
+
+test("an admin changes one compliance threshold with a reason and sees the new version and value", async ({ page }) => {
+  const [{ version } = { version: 0 }] = await query<{ version: number }>(`SELECT max(version)::int AS version FROM handle_policy`);
+  const [{ target } = { target: null }] = await query<{ target: number | null }>(`SELECT (thresholds->'H-07'->>'target')::int AS target FROM handle_policy WHERE version = $1`, [version]);
+  const next = target === 45_000 ? 40_000 : 45_000;
+
+  await signIn(page, "admin");
+  await expect(page).toHaveURL(`${baseUrl()}/handles`);
+  await page.goto(`${baseUrl()}/admin/policy`);
+  const form = page.getByTestId("thresholds-form");
+  await expect(form.getByRole("heading", { name: "Compliance thresholds" })).toBeVisible();
+  const row = form.getByTestId("threshold-H-07");
+  await expect(row).toContainText("Revocation latency");
+  await expect(row).toContainText("lower");
+  const save = form.getByRole("button", { name: `Save thresholds as version ${version + 1}` });
+  await expect(save).toBeDisabled();
+
+  // A partial bound on the passing side of the target is refused, with the field named.
+  await page.getByLabel("H-07 target").fill(String(next));
+  await page.getByLabel("H-07 partial bound").fill("1000");
+  await save.click();
+  await expect(page.locator("#threshold-H-07-partial-error")).toContainText("must be above the target");
+  await expect(page.locator("#thresholds-reason-error")).toHaveText("Give a reason for the change (at least 3 characters).");
+  expect(await query(`SELECT version FROM handle_policy WHERE version > $1`, [version])).toEqual([]);
+
+  await page.getByLabel("H-07 partial bound").fill("");
+  await page.getByLabel(/^Why the thresholds change/).fill("faster revocation for the SOC 2 period");
+  await save.click();
+
+  await expect(form.getByText(`Saved as version ${version + 1}: H-07 changed.`)).toBeVisible();
+  await expect(page.getByRole("heading", { name: `In force: version ${version + 1}` })).toBeVisible();
+  await expect(form.getByTestId("threshold-H-07-current")).toHaveText(`${next} policy`);
+  await expect(page.getByLabel("H-07 target")).toHaveValue(String(next));
+  const newest = page.getByRole("table", { name: "Policy versions" }).getByRole("row").filter({ hasText: `v${version + 1}` });
+  await expect(newest).toContainText("faster revocation for the SOC 2 period");
+  await expect(newest).toContainText(`H-07 threshold: ${target ?? 60_000} → ${next}`);
+  await form.screenshot({ path: `${SCREENSHOTS}/policy-thresholds-saved.png` });
+  await page.screenshot({ path: `${SCREENSHOTS}/policy-thresholds-page.png`, fullPage: true });
+
+  const [policy] = await query<{ thresholds: unknown; reason: string }>(`SELECT thresholds, reason FROM handle_policy WHERE version = $1`, [version + 1]);
+  expect(policy).toMatchObject({ thresholds: { "H-07": { target: next, partial: null } }, reason: "faster revocation for the SOC 2 period" });
+  const events = await query<{ action: string; payload: unknown }>(`SELECT action, payload FROM audit_event WHERE target_type = 'policy' AND target_id = $1 ORDER BY seq`, [String(version + 1)]);
+  expect(events).toEqual([{ action: "policy.thresholds_changed", payload: { version: version + 1, changes: { "H-07": { from: { target: target ?? 60_000, partial: null, source: target === null ? "default" : "policy" }, to: { target: next, partial: null } } } } }]);
+});

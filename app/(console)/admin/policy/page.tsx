@@ -2,21 +2,24 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { AdminSubNav } from "@/components/admin/admin-sub-nav";
 import { PolicyForm } from "@/components/policy/policy-form";
+import { ThresholdsForm } from "@/components/policy/thresholds-form";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { Badge, Table, Td, Th } from "@/components/ui/table";
 import { actorCan } from "@/lib/auth/assert-can";
 import { requirePageActor } from "@/lib/auth/current-actor";
 import { formatTimestamp } from "@/lib/format";
 import { describeChanges, describeSetting } from "@/lib/policy/describe-policy";
+import { getComplianceThresholds, type TComplianceThresholds } from "@/lib/policy/get-compliance-thresholds";
 import { listPolicyVersions } from "@/lib/policy/list-policy-versions";
-import { POLL_AUDIT_LEVEL_LABELS, type TPolicyVersionDto } from "@/lib/policy/schemas";
+import { POLL_AUDIT_LEVEL_LABELS, formatThreshold, type TPolicyVersionDto } from "@/lib/policy/schemas";
 
 export const metadata: Metadata = { title: "Admin · Policy" };
 
-// GET /admin/policy — the handle policy in force, a form to change it with a live preview, and every version.
+// GET /admin/policy — the handle policy in force, a form to change it with a live preview, the
+// compliance thresholds with a form to change them, and every version.
 export default async function PolicyPage() {
   const actor = await requirePageActor("policy.manage");
-  const versions = await listPolicyVersions({ actor });
+  const [versions, thresholds] = await Promise.all([listPolicyVersions({ actor }), getComplianceThresholds({ actor })]);
   const current = versions[0];
 
   return (
@@ -41,7 +44,8 @@ export default async function PolicyPage() {
               minValidVersion: current.minValidVersion,
             }}
           />
-          <VersionHistory versions={versions} auditLink={actorCan(actor, "audit.read")} />
+          {thresholds ? <ThresholdsForm version={thresholds.version} rows={thresholds.controls} /> : null}
+          <VersionHistory versions={versions} thresholdChanges={thresholds?.changesByVersion ?? {}} auditLink={actorCan(actor, "audit.read")} />
         </div>
       ) : (
         <EmptyState title="No policy is installed yet">
@@ -113,7 +117,15 @@ function CurrentPolicy({ policy }: { policy: TPolicyVersionDto }) {
   );
 }
 
-function VersionHistory({ versions, auditLink }: { versions: TPolicyVersionDto[]; auditLink: boolean }) {
+function VersionHistory({
+  versions,
+  thresholdChanges,
+  auditLink,
+}: {
+  versions: TPolicyVersionDto[];
+  thresholdChanges: TComplianceThresholds["changesByVersion"];
+  auditLink: boolean;
+}) {
   return (
     <section aria-labelledby="policy-history-title" className="space-y-3">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -121,9 +133,14 @@ function VersionHistory({ versions, auditLink }: { versions: TPolicyVersionDto[]
           Version history
         </h2>
         {auditLink ? (
-          <Link href="/audit?action=policy.changed" className="text-sm font-medium text-accent underline-offset-4 hover:underline">
-            Policy changes in the audit trail
-          </Link>
+          <span className="flex flex-wrap gap-4">
+            <Link href="/audit?action=policy.changed" className="text-sm font-medium text-accent underline-offset-4 hover:underline">
+              Policy changes in the audit trail
+            </Link>
+            <Link href="/audit?action=policy.thresholds_changed" className="text-sm font-medium text-accent underline-offset-4 hover:underline">
+              Threshold changes
+            </Link>
+          </span>
         ) : null}
       </div>
       <Table label="Policy versions">
@@ -155,7 +172,7 @@ function VersionHistory({ versions, auditLink }: { versions: TPolicyVersionDto[]
               </Td>
               <Td className="max-w-xs break-words">{v.reason}</Td>
               <Td>
-                <Changes version={v} />
+                <Changes version={v} thresholds={thresholdChanges[v.version] ?? []} />
               </Td>
             </tr>
           ))}
@@ -165,15 +182,20 @@ function VersionHistory({ versions, auditLink }: { versions: TPolicyVersionDto[]
   );
 }
 
-function Changes({ version }: { version: TPolicyVersionDto }) {
+function Changes({ version, thresholds }: { version: TPolicyVersionDto; thresholds: TComplianceThresholds["changesByVersion"][number] }) {
   if (!version.changes) return <span className="text-fg-muted">{version.version === 1 ? "Initial policy" : "—"}</span>;
   const lines = describeChanges(version.changes);
-  if (!lines.length) return <span className="text-fg-muted">No setting changed</span>;
+  if (!lines.length && !thresholds.length) return <span className="text-fg-muted">No setting changed</span>;
   return (
     <ul className="space-y-0.5">
       {lines.map((c) => (
         <li key={c.key} className="text-sm">
           <span className="text-fg-muted">{c.label}:</span> {c.from} → <span className="font-medium">{c.to}</span>
+        </li>
+      ))}
+      {thresholds.map((t) => (
+        <li key={t.id} className="text-sm">
+          <span className="text-fg-muted">{t.id} threshold:</span> {formatThreshold(t.from)} → <span className="font-medium">{formatThreshold(t.to)}</span>
         </li>
       ))}
     </ul>
