@@ -140,9 +140,33 @@ async function policyAt(pool: pg.Pool, at: Date): Promise<{ version: number | nu
   return rows[0] ? { version: rows[0].version, thresholds: rows[0].thresholds } : { version: null, thresholds: {} };
 }
 
+/** How many metric statements a report job runs at once (each on its own connection; the embedded
+ *  database's pool has one, so they queue there). Two keep both cores of a small server busy. */
+const REPORT_CONCURRENCY = 2;
+
+/** Runs the tasks with at most `limit` in flight, in the given order; the first error stops the rest and is thrown. */
+async function runTasks(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (!failure && next < tasks.length) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
 /**
  * Computes every control over the period and its trend periods; reports progress after each
- * statement. Per period, the controls sharing the `period_uses` CTE run as one statement.
+ * statement. Per period, the controls sharing the `period_uses` CTE run as one statement. The
+ * statements are independent (each its own read-only transaction against the same checkpoint):
+ * they run REPORT_CONCURRENCY at a time, the report period's first (they are the heaviest).
  */
 async function measureAll(pool: pg.Pool, report: TClaimed, cp: TCheckpoint, thresholds: unknown): Promise<Map<string, TControlResult>> {
   const periods = trendPeriods({ start: report.periodStart, end: report.periodEnd });
@@ -152,29 +176,48 @@ async function measureAll(pool: pg.Pool, report: TClaimed, cp: TCheckpoint, thre
   const limits = new Map(measured.map((c) => [c.id, thresholdFor(c, thresholds)!]));
   const total = periods.length * (alone.length + (shared.length ? 1 : 0));
   let done = 0;
-  const trends = new Map<string, TTrendPoint[]>(measured.map((c) => [c.id, []]));
-  let last = new Map<string, TMeasurement & { sample?: TSampleItem[] }>();
-  for (const [i, p] of periods.entries()) {
+  const perPeriod = periods.map(() => new Map<string, TMeasurement & { sample?: TSampleItem[] }>());
+  const tasks: Array<() => Promise<void>> = [];
+  for (const [i, p] of [...periods.entries()].reverse()) {
     const ctx = { start: p.start, end: p.end, cpTxid: cp.txid, cpSeq: cp.seq, cpPosition: cp.position, cpAt: cp.createdAt };
     const label = i === periods.length - 1 ? "the period" : `previous period ${periods.length - 1 - i}`;
-    const results = new Map<string, TMeasurement & { sample?: TSampleItem[] }>();
+    const results = perPeriod[i]!;
     if (shared.length) {
-      await reportProgress(pool, report.id, done, total, `${shared.map((c) => c.id).join(", ")} over ${label}`);
-      // The report period itself (the last one) also samples offenders in the same pass.
-      for (const [id, m] of await measureShared(pool, shared, ctx, limits, { samples: i === periods.length - 1 })) results.set(id, m);
-      done++;
+      tasks.push(async () => {
+        await reportProgress(pool, report.id, done, total, `${shared.map((c) => c.id).join(", ")} over ${label}`);
+        // The report period itself (the last one) also samples offenders in the same pass.
+        for (const [id, m] of await measureShared(pool, shared, ctx, limits, { samples: i === periods.length - 1 })) results.set(id, m);
+        done++;
+      });
     }
     for (const control of alone) {
-      await reportProgress(pool, report.id, done, total, `${control.id} ${control.title} over ${label}`);
-      results.set(control.id, await measureOnce(pool, control, ctx, limits.get(control.id)!));
-      done++;
+      tasks.push(async () => {
+        await reportProgress(pool, report.id, done, total, `${control.id} ${control.title} over ${label}`);
+        results.set(control.id, await measureOnce(pool, control, ctx, limits.get(control.id)!));
+        done++;
+      });
     }
-    for (const [id, m] of results) trends.get(id)!.push({ start: p.start.toISOString(), end: p.end.toISOString(), value: m.interpretation?.value ?? null, status: m.status });
-    last = results;
   }
+  await runTasks(tasks, REPORT_CONCURRENCY);
+  const trends = new Map<string, TTrendPoint[]>(
+    measured.map((c) => [c.id, periods.map((p, i) => {
+      const m = perPeriod[i]!.get(c.id)!;
+      return { start: p.start.toISOString(), end: p.end.toISOString(), value: m.interpretation?.value ?? null, status: m.status };
+    })]),
+  );
+  const last = perPeriod[periods.length - 1]!;
   await reportProgress(pool, report.id, total, total, "Sampling offending handles");
   const out = new Map<string, TControlResult>();
   const ctx: TMetricContext = { start: report.periodStart, end: report.periodEnd, cpTxid: cp.txid, cpSeq: cp.seq, cpPosition: cp.position, cpAt: cp.createdAt, target: 0 };
+  const samples = new Map<string, TSampleItem[]>();
+  await runTasks(
+    measured.map((control) => async () => {
+      const m = last.get(control.id)!;
+      const i = m.interpretation;
+      samples.set(control.id, m.sample ?? (i && (i.violations ?? 0) > 0 && m.status !== "not_measurable" ? await sampleOffenders(pool, control, { ...ctx, target: limits.get(control.id)!.target }) : []));
+    }),
+    REPORT_CONCURRENCY,
+  );
   for (const control of CONTROLS) {
     if (control.kind === "not_measurable") {
       out.set(control.id, { id: control.id, status: "not_measurable", reason: control.reason, value: null, population: null, violations: null, details: {}, threshold: null, sample: [], query: null, trend: [] });
@@ -183,7 +226,7 @@ async function measureAll(pool: pg.Pool, report: TClaimed, cp: TCheckpoint, thre
     const threshold = limits.get(control.id)!;
     const m = last.get(control.id)!;
     const i = m.interpretation;
-    const sample = m.sample ?? (i && (i.violations ?? 0) > 0 && m.status !== "not_measurable" ? await sampleOffenders(pool, control, { ...ctx, target: threshold.target }) : []);
+    const sample = samples.get(control.id)!;
     out.set(control.id, {
       id: control.id,
       status: m.status,

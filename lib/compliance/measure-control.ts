@@ -91,13 +91,15 @@ export async function measureShared(
   const params = Object.assign({}, ...controls.map((c) => c.params ?? {})) as NonNullable<TMeasuredControl["params"]>;
   // With samples, each control's offenders come from the same materialized pass (used only when
   // the control has violations).
-  const columns = controls
-    .flatMap((c, i) => [
-      `(SELECT row_to_json(q) FROM (\n${c.sql}\n) q) AS c${i}`,
-      ...(options.samples && c.sampleSql ? [`(SELECT json_agg(s) FROM (\n${c.sampleSql}\n) s) AS s${i}`] : []),
-    ])
-    .join(",\n       ");
-  const combined = `WITH period_uses AS MATERIALIZED (\n  ${PERIOD_USES}\n)\nSELECT ${columns}`;
+  // A sample is computed only when its metric row counts violations (a row without a violations
+  // column always gets one): the sample queries cost as much as the metrics.
+  const metrics = controls.map((c, i) => `(SELECT row_to_json(q) FROM (\n${c.sql}\n) q) AS c${i}`).join(",\n       ");
+  const samples = controls.flatMap((c, i) =>
+    options.samples && c.sampleSql
+      ? [`CASE WHEN COALESCE((m.c${i}->>'violations')::float8, 1) > 0 THEN (SELECT json_agg(s) FROM (\n${c.sampleSql}\n) s) END AS s${i}`]
+      : [],
+  );
+  const combined = `WITH period_uses AS MATERIALIZED (\n  ${PERIOD_USES}\n)\nSELECT ${["m.*", ...samples].join(",\n       ")}\n  FROM (SELECT ${metrics} OFFSET 0) m`;
   const bound = bindMetricQuery(combined, { ...ctx, target: 0, limit: SAMPLE_LIMIT }, params);
   const [row] = await runOne(pool, bound.text, bound.values, { hashJoinsOnly: true });
   if (!row) throw new Error("the shared metric query returned no row");

@@ -5,7 +5,7 @@ import { num, ratio, type TInterpretation, type TMeasuredControl } from "./types
 // an actor other than the handle's owner. Session, audience and policy mismatches that were let
 // through leave no trace beyond the owner check, which the definition says.
 const ALLOWED_MISMATCH = `FROM period_uses u JOIN handle h ON h.id::text = u.handle_id
- WHERE u.ok AND u.actor_id IS DISTINCT FROM h.principal_id::text`;
+ WHERE u.ok_n > 0 AND u.actor_id IS DISTINCT FROM h.principal_id::text`;
 
 export const H05: TMeasuredControl = {
   id: "H-05",
@@ -20,15 +20,15 @@ export const H05: TMeasuredControl = {
   unit: "mismatches denied",
   defaultThreshold: { target: 1, partial: 0.95 },
   shared: "period_uses",
-  sql: `SELECT COALESCE((SELECT sum(u.n) FROM period_uses u
-          WHERE NOT u.ok AND u.cause IN ('principal_mismatch', 'session_mismatch', 'audience_mismatch', 'policy_invalidated')), 0)::float8 AS denied,
-       COALESCE((SELECT sum(u.n) ${ALLOWED_MISMATCH}), 0)::float8 AS allowed`,
+  // violations: the allowed mismatches.
+  sql: `SELECT COALESCE((SELECT sum(u.denied_principal_n + u.denied_session_n + u.denied_audience_n + u.denied_policy_n) FROM period_uses u), 0)::float8 AS denied,
+       COALESCE((SELECT sum(u.ok_n) ${ALLOWED_MISMATCH}), 0)::float8 AS violations`,
   sampleSql: `SELECT DISTINCT h.accessor ${ALLOWED_MISMATCH}
  ORDER BY h.accessor LIMIT :limit`,
   sampleKind: "handle",
   interpret(row): TInterpretation {
     const denied = num(row, "denied");
-    const allowed = num(row, "allowed");
+    const allowed = num(row, "violations");
     const population = denied + allowed;
     if (population === 0) return { population, violations: 0, value: null, details: { denied, allowed }, vacuous: "no mismatched handle presentation was recorded in the period" };
     return { population, violations: allowed, value: ratio(denied, population), details: { denied, allowed } };

@@ -6,7 +6,10 @@ import { num, numOrNull, type TInterpretation, type TMeasuredControl } from "./t
 // manual, cancel and policy revocations, which Tether performs in the request's own transaction.
 // Enforced: the revocation, or the last successful use after the request if the gateway let one
 // through (from the audit trail and the handle's last_used_at). A context timestamp later than the
-// revocation (the row changed again since) falls back to the revocation time.
+// revocation (the row changed again since) falls back to the revocation time. The last audited use
+// comes from the hourly rollup (per handle, all hours: when the last use is after the request, it is
+// the last use after the request); a handle with a use the report's checkpoint does not cover is
+// looked up in audit_event itself.
 const LATENCIES = `WITH revoked AS (
   SELECT h.id, h.accessor, h.revoked_at, h.last_used_at,
          CASE h.revoke_trigger
@@ -24,14 +27,21 @@ const LATENCIES = `WITH revoked AS (
 ), requested AS (
   SELECT r.*, CASE WHEN r.trigger_at IS NOT NULL AND r.trigger_at <= r.revoked_at THEN r.trigger_at ELSE r.revoked_at END AS requested_at
     FROM revoked r
+), late AS MATERIALIZED (
+  SELECT DISTINCT e.target_id AS id FROM audit_event e
+   WHERE (e.txid, e.seq) > (:cpTxid, :cpSeq) AND e.target_type = 'handle' AND ${HANDLE_USE} AND e.outcome = 'ok'
 ), latencies AS MATERIALIZED (
   SELECT q.accessor,
          EXTRACT(EPOCH FROM (GREATEST(
            q.revoked_at,
            CASE WHEN q.last_used_at > q.requested_at THEN q.last_used_at END,
-           (SELECT max(e.occurred_at) FROM audit_event e
-             WHERE e.target_type = 'handle' AND e.target_id = q.id::text AND ${HANDLE_USE}
-               AND e.outcome = 'ok' AND e.occurred_at > q.requested_at AND ${SEALED})
+           CASE WHEN q.id::text IN (SELECT id FROM late)
+                THEN (SELECT max(e.occurred_at) FROM audit_event e
+                       WHERE e.target_type = 'handle' AND e.target_id = q.id::text AND ${HANDLE_USE}
+                         AND e.outcome = 'ok' AND e.occurred_at > q.requested_at AND ${SEALED})
+                ELSE (SELECT CASE WHEN max(r.last_use_at) > q.requested_at THEN max(r.last_use_at) END
+                        FROM audit_hourly_rollup r WHERE r.handle_id = q.id::text)
+           END
          ) - q.requested_at)) * 1000 AS latency_ms
     FROM requested q
 )`;

@@ -9,7 +9,7 @@ const USED = `WITH used AS (
   SELECT h.id, h.accessor, ${VALID_UNTIL} AS valid_until,
          GREATEST(a.last_use, CASE WHEN h.last_used_at >= :start AND h.last_used_at < :end THEN h.last_used_at END) AS last_use
     FROM handle h
-    LEFT JOIN (SELECT handle_id, max(last_at) AS last_use FROM period_uses WHERE ok AND handle_id IS NOT NULL GROUP BY handle_id) a ON a.handle_id = h.id::text
+    LEFT JOIN (SELECT handle_id, max(last_ok_at) AS last_use FROM period_uses WHERE ok_n > 0 AND handle_id IS NOT NULL GROUP BY handle_id) a ON a.handle_id = h.id::text
    WHERE a.handle_id IS NOT NULL OR (h.last_used_at >= :start AND h.last_used_at < :end)
 )`;
 const AFTER_END = "used.last_use > used.valid_until + :skewMs * interval '1 millisecond'";

@@ -20,7 +20,7 @@ export const H14: TMeasuredControl = {
   sql: `SELECT count(*)::float8 AS population,
        count(*) FILTER (WHERE NOT ${RESTRICTED})::float8 AS violations,
        count(*) FILTER (WHERE h.audience <> s.audience)::float8 AS differs_from_server,
-       (SELECT COALESCE(sum(u.n), 0) FROM period_uses u WHERE NOT u.ok AND u.cause = 'audience_mismatch')::float8 AS audience_denials
+       (SELECT COALESCE(sum(u.denied_audience_n), 0) FROM period_uses u)::float8 AS audience_denials
   FROM handle h JOIN mcp_server s ON s.id = h.server_id
  WHERE h.created_at >= :start AND h.created_at < :end`,
   sampleSql: `SELECT h.accessor FROM handle h

@@ -1,4 +1,4 @@
-import { EVENT_IN_PERIOD, SEALED } from "./sql";
+import { EVENT_IN_PERIOD, PERIOD_LEAKING_EVENTS } from "./sql";
 import { num, type TInterpretation, type TMeasuredControl } from "./types";
 
 // Stored safely: the token only as its keyed hash (HMAC-SHA256, 43 base64url characters) and as an
@@ -10,16 +10,13 @@ const TOKEN_SHAPE = "'tht_[A-Za-z0-9_-]{43}|tth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}'";
 const UNPROTECTED =
   "NOT (length(h.token_hash) = 43 AND h.token_hash NOT LIKE 'tht\\_%' AND h.token_enc LIKE 'v1.%' AND h.upstream_task_id_enc LIKE 'v1.%')";
 const LEAKING_MESSAGE = `h.status_message ~ ${TOKEN_SHAPE}`;
-// The cheap substring tests first (one jsonb-to-text per event, in t.payload), the pattern only on
-// what they let through: CASE fixes that order (the planner may reorder plain AND-ed conditions).
-const LEAKING_EVENT = `CASE WHEN strpos(t.payload, 'tht_') > 0 OR strpos(t.payload, 'tth_') > 0 OR strpos(t.other, 'tht_') > 0 OR strpos(t.other, 'tth_') > 0
-             THEN concat_ws(' ', t.payload, t.other) ~ ${TOKEN_SHAPE} ELSE false END`;
-// The high-volume lifecycle events whose payload schemas (lib/audit/events.ts, applied at write,
-// unknown keys stripped) hold only accessors, ids, enums and keyed hashes: their payloads are not
-// text-scanned (their reason, user agent, target and actor are). Every other payload is.
-export const STRUCTURED_ACTIONS = ["handle.polled", "handle.result_fetched", "handle.expired", "handle.revoked", "handle.denied", "handle.cancel_requested", "handle.cancel_outcome", "gateway.tasks_listed"];
-const EVENT_TEXT = `CROSS JOIN LATERAL (SELECT CASE WHEN e.action IN (${STRUCTURED_ACTIONS.map((a) => `'${a}'`).join(", ")}) THEN '' ELSE e.payload::text END AS payload,
-                                   concat_ws(' ', e.reason, e.user_agent, e.target_id, e.actor_id) AS other) t`;
+// Audit records are checked as they are written: audit_rollup_event (migration
+// 20261126090000_audit_hourly_rollup) flags an event whose payload, reason, user agent, target or
+// actor holds the token shape above (cheap substring tests first, the pattern only on what they let
+// through). The payloads of the high-volume lifecycle events, whose schemas (lib/audit/events.ts,
+// applied at write, unknown keys stripped) hold only accessors, ids, enums and keyed hashes, are not
+// text-scanned (polls, results fetched, expiries, revocations, denials, cancels and their outcomes,
+// task lists); every other payload is. The report sums those flags per hour (PERIOD_LEAKING_EVENTS).
 
 export const H16: TMeasuredControl = {
   id: "H-16",
@@ -33,12 +30,17 @@ export const H16: TMeasuredControl = {
   metric: "count",
   unit: "unprotected or leaked secrets",
   defaultThreshold: { target: 0, partial: null },
-  sql: `SELECT (SELECT count(*) FROM handle h WHERE h.created_at >= :start AND h.created_at < :end)::float8 AS handles,
-       (SELECT count(*) FROM handle h WHERE h.created_at >= :start AND h.created_at < :end AND ${UNPROTECTED})::float8 AS unprotected,
-       (SELECT count(*) FROM handle h WHERE h.created_at >= :start AND h.created_at < :end AND ${LEAKING_MESSAGE})::float8 AS leaking_messages,
+  sql: `WITH handles AS (
+  SELECT count(*) AS handles, count(*) FILTER (WHERE ${UNPROTECTED}) AS unprotected, count(*) FILTER (WHERE ${LEAKING_MESSAGE}) AS leaking_messages
+    FROM handle h WHERE h.created_at >= :start AND h.created_at < :end
+), leaking_events AS (
+  ${PERIOD_LEAKING_EVENTS.replace(/\n/g, "\n  ")}
+)
+SELECT handles.handles::float8 AS handles, handles.unprotected::float8 AS unprotected, handles.leaking_messages::float8 AS leaking_messages,
        ((SELECT count(*) FROM audit_event e WHERE ${EVENT_IN_PERIOD})
         - (SELECT count(*) FROM audit_event e WHERE (e.txid, e.seq) > (:cpTxid, :cpSeq) AND ${EVENT_IN_PERIOD}))::float8 AS events,
-       (SELECT count(*) FROM audit_event e ${EVENT_TEXT} WHERE ${EVENT_IN_PERIOD} AND ${SEALED} AND ${LEAKING_EVENT})::float8 AS leaking_events`,
+       leaking_events.leaking::float8 AS leaking_events
+  FROM handles CROSS JOIN leaking_events`,
   sampleSql: `SELECT h.accessor FROM handle h
  WHERE h.created_at >= :start AND h.created_at < :end AND (${UNPROTECTED} OR COALESCE(${LEAKING_MESSAGE}, false))
  ORDER BY h.created_at, h.id LIMIT :limit`,

@@ -1,11 +1,11 @@
 import { num, type TInterpretation, type TMeasuredControl } from "./types";
 
 const PER_HANDLE = `WITH per_handle AS (
-  SELECT handle_id, count(DISTINCT actor_id) AS actors, count(DISTINCT ip) AS ips,
-         COALESCE(bool_or(cause IN ('principal_mismatch', 'session_mismatch')), false) AS foreign_presentation
+  SELECT handle_id, COALESCE(min(actor_id) <> max(actor_id), false) AS many_actors, COALESCE(min(ip_min) <> max(ip_max), false) AS many_ips,
+         sum(foreign_cause_n) > 0 AS foreign_presentation
     FROM period_uses WHERE handle_id IS NOT NULL GROUP BY handle_id
 )`;
-const SUSPECT = "(p.actors > 1 OR p.ips > 1 OR p.foreign_presentation)";
+const SUSPECT = "(p.many_actors OR p.many_ips OR p.foreign_presentation)";
 
 export const H18: TMeasuredControl = {
   id: "H-18",

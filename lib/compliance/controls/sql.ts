@@ -25,29 +25,92 @@ export const EVENT_IS_HANDLE_H = "e.target_type = 'handle' AND e.target_id = h.i
 export const EVENT_HANDLE_ID =
   "CASE WHEN e.target_type = 'handle' AND e.target_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN e.target_id::uuid END";
 
+/** Hours are binned from a fixed UTC origin, so a bucket never depends on the session's time zone. */
+const HOUR_OF = (t: string) => `date_bin('1 hour', ${t}, timestamptz '2000-01-01 00:00:00+00')`;
+
+/** What an audit event contributes to the hourly rollup (the database function the rollup's trigger uses too). */
+const ROLLUP_EVENT = "audit_rollup_event(e.occurred_at, e.actor_id, e.action, e.target_type, e.target_id, e.outcome::text, e.reason, e.ip, e.user_agent, e.payload) x";
+
 /**
- * One pass over the period's handle presentations, shared by the controls that declare
- * `shared: "period_uses"` (H-05, H-08, H-14, H-15, H-18): a report runs them in one statement that reads
- * the audit events once (a MATERIALIZED CTE); each control's definition is this CTE followed by its
- * own query. Grouped by handle, actor, address, success, operation, denial cause and the policy
- * version in force (its position among the versions in order of creation), with counts and the
- * last time. Successful uses are results fetched, audited polls and agent cancels, plus task lists
- * (no handle); denials are handle.denied events about a known handle.
+ * The hours of the period that the hourly rollup (audit_hourly_rollup, kept by a trigger on
+ * audit_event in the inserting transaction) cannot answer exactly, read from audit_event instead:
+ * the hours holding the period's start and end (covered only in part), hours in which a policy
+ * version took effect (uses in them fall under two versions), and hours holding an event the
+ * report's checkpoint does not cover (the rollup has every committed event). Every other hour
+ * of the period is whole, under one policy version, and entirely sealed: its rollup rows are
+ * exactly its events.
  */
-export const PERIOD_USES = `SELECT CASE WHEN e.target_type = 'handle' THEN e.target_id END AS handle_id,
-         e.actor_id, e.ip, e.outcome = 'ok' AS ok,
-         CASE e.action WHEN 'handle.result_fetched' THEN 'tasks/result'
-                       WHEN 'handle.cancel_requested' THEN 'tasks/cancel'
-                       WHEN 'gateway.tasks_listed' THEN 'tasks/list'
-                       ELSE e.payload->>'operation' END AS operation,
-         CASE WHEN e.action = 'handle.denied' THEN e.payload->>'cause' END AS cause,
-         width_bucket(e.occurred_at, ARRAY(SELECT p.created_at FROM handle_policy p ORDER BY p.created_at, p.version)) AS policy_bucket,
-         count(*) AS n, max(e.occurred_at) AS last_at
-    FROM audit_event e
-   WHERE ((e.target_type = 'handle' AND ((${HANDLE_USE} AND e.outcome = 'ok') OR e.action = 'handle.denied'))
-          OR (e.action = 'gateway.tasks_listed' AND e.outcome = 'ok'))
-     AND ${EVENT_IN_PERIOD} AND ${SEALED}
-   GROUP BY 1, 2, 3, 4, 5, 6, 7`;
+const RAW_HOURS = `raw_hours AS (
+    SELECT DISTINCT r.bucket FROM (
+      SELECT ${HOUR_OF(":start")} AS bucket
+      UNION ALL SELECT ${HOUR_OF(":end")}
+      UNION ALL SELECT ${HOUR_OF("p.created_at")} FROM handle_policy p
+                 WHERE p.created_at >= :start AND p.created_at < :end AND ${HOUR_OF("p.created_at")} < p.created_at
+      UNION ALL SELECT ${HOUR_OF("e.occurred_at")} FROM audit_event e
+                 WHERE (e.txid, e.seq) > (:cpTxid, :cpSeq) AND ${EVENT_IN_PERIOD}
+    ) r
+  )`;
+/** Rollup rows of the whole, clean hours of the period. */
+const CLEAN_ROLLUP = `audit_hourly_rollup r
+   WHERE r.bucket >= :start AND r.bucket <= :end - interval '1 hour' AND r.bucket NOT IN (SELECT bucket FROM raw_hours)`;
+/** The sealed events of the raw hours, each with its contribution (x). OFFSET 0 keeps the lateral
+ *  subquery from being flattened into a join: each raw hour is one range of the occurred_at index,
+ *  never a scan of the whole table (the shared statement runs with nested loops discouraged). */
+const RAW_EVENTS = `raw_hours d
+   CROSS JOIN LATERAL (SELECT * FROM audit_event e
+                        WHERE e.occurred_at >= GREATEST(d.bucket, :start) AND e.occurred_at < LEAST(d.bucket + interval '1 hour', :end) AND ${SEALED}
+                        OFFSET 0) e
+   CROSS JOIN LATERAL ${ROLLUP_EVENT}`;
+const POLICY_BUCKET = (t: string) => `width_bucket(${t}, ARRAY(SELECT p.created_at FROM handle_policy p ORDER BY p.created_at, p.version))`;
+
+/**
+ * The period's handle presentations, shared by the controls that declare `shared: "period_uses"`
+ * (H-05, H-08, H-14, H-15, H-18): a report runs them in one statement over this MATERIALIZED CTE;
+ * each control's definition is this CTE followed by its own query. One row per hour (not shown),
+ * handle (handle_id) and actor — task lists: handle_id and actor_id NULL, a few rows per hour — with
+ * the policy version in force (policy_bucket: its position among the versions in order of
+ * creation): presentations (use_n: successful uses —
+ * results fetched, audited polls, agent cancels — and denials of a handle, and successful task
+ * lists), successful ones (ok_n, the last at last_ok_at, and per operation in ops), the range of
+ * client addresses (ip_min … ip_max: more than one address when they differ), denials by cause
+ * (principal, session, audience mismatch, policy invalidated) and presentations carrying a principal
+ * or session mismatch cause (foreign_cause_n). Whole clean hours come from the hourly rollup, the
+ * others from the sealed audit events themselves, aggregated by the same database function.
+ */
+export const PERIOD_USES = `WITH ${RAW_HOURS}
+  SELECT ${POLICY_BUCKET("r.bucket")} AS policy_bucket, NULLIF(r.handle_id, '') AS handle_id, NULLIF(r.actor_id, '') AS actor_id,
+         r.use_n, r.ok_n, r.last_ok_at, r.ops, r.ip_min, r.ip_max,
+         r.denied_principal_n, r.denied_session_n, r.denied_audience_n, r.denied_policy_n, r.foreign_cause_n
+    FROM ${CLEAN_ROLLUP} AND r.use_n > 0
+  UNION ALL
+  SELECT g.policy_bucket, g.handle_id, g.actor_id, sum(g.use_n)::bigint, sum(g.ok_n)::bigint, max(g.last_ok_at),
+         COALESCE(jsonb_object_agg(g.op, g.ok_n) FILTER (WHERE g.op IS NOT NULL), '{}'::jsonb), min(g.ip_min), max(g.ip_max),
+         sum(g.denied_principal_n)::bigint, sum(g.denied_session_n)::bigint, sum(g.denied_audience_n)::bigint, sum(g.denied_policy_n)::bigint,
+         sum(g.foreign_cause_n)::bigint
+    FROM (SELECT x.bucket, ${POLICY_BUCKET("e.occurred_at")} AS policy_bucket, x.handle_id, x.actor_id, CASE WHEN x.ok THEN x.operation END AS op,
+                 count(*) AS use_n, count(*) FILTER (WHERE x.ok) AS ok_n, max(e.occurred_at) FILTER (WHERE x.ok) AS last_ok_at,
+                 min(e.ip) AS ip_min, max(e.ip) AS ip_max,
+                 count(*) FILTER (WHERE NOT x.ok AND x.cause = 'principal_mismatch') AS denied_principal_n,
+                 count(*) FILTER (WHERE NOT x.ok AND x.cause = 'session_mismatch') AS denied_session_n,
+                 count(*) FILTER (WHERE NOT x.ok AND x.cause = 'audience_mismatch') AS denied_audience_n,
+                 count(*) FILTER (WHERE NOT x.ok AND x.cause = 'policy_invalidated') AS denied_policy_n,
+                 count(*) FILTER (WHERE x.cause IN ('principal_mismatch', 'session_mismatch')) AS foreign_cause_n
+            FROM ${RAW_EVENTS}
+           WHERE x.is_use
+           GROUP BY 1, 2, 3, 4, 5) g
+   GROUP BY g.bucket, 1, 2, 3`;
+
+/**
+ * The period's audit events covered by the report's checkpoint whose text looks like a leaked
+ * secret (see audit_rollup_event), as one row (leaking): the hourly rollup for whole clean hours,
+ * the sealed events themselves for the others (see RAW_HOURS).
+ */
+export const PERIOD_LEAKING_EVENTS = `WITH ${RAW_HOURS}
+SELECT COALESCE(sum(t.leaking), 0) AS leaking FROM (
+  SELECT r.leaking_n AS leaking FROM ${CLEAN_ROLLUP} AND r.leaking_n > 0
+  UNION ALL
+  SELECT count(*) FILTER (WHERE x.leaking) FROM ${RAW_EVENTS}
+) t`;
 
 /** A control's query as it runs alone and as its definition reads: the shared CTE first, if it uses one. */
 export function withSharedCte(shared: "period_uses" | undefined, body: string): string {
