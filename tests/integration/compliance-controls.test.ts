@@ -147,15 +147,16 @@ describe("H-05 binding enforcement", () => {
     const server = await makeServer();
     const h = await makeHandle({ principalId: owner.id, serverId: server.id, createdAt: w.at(DAY), ttlMs: HOUR });
     const target = { type: "handle", id: h.id };
-    for (const cause of ["principal_mismatch", "session_mismatch", "audience_mismatch"]) {
+    // credential_mismatch: the 2026-07-28 wire's counterpart of a session mismatch (another API key).
+    for (const cause of ["principal_mismatch", "session_mismatch", "audience_mismatch", "credential_mismatch"]) {
       await makeEvent({ action: "handle.denied", occurredAt: w.at(DAY + MIN), actorId: thief.id, outcome: "denied", target, payload: { accessor: h.accessor, operation: "tasks/get", cause } });
     }
     await makeEvent({ action: "handle.denied", occurredAt: w.at(DAY + MIN), actorId: owner.id, outcome: "denied", target, payload: { accessor: h.accessor, operation: "tasks/get", cause: "expired" } }); // not a mismatch
     await makeEvent({ action: "handle.result_fetched", occurredAt: w.at(DAY + 2 * MIN), actorId: owner.id, target, payload: { accessor: h.accessor, status: "completed" } });
-    expect((await measure(control("H-05"), w.start, w.end)).interpretation).toMatchObject({ population: 3, violations: 0, value: 1 });
+    expect((await measure(control("H-05"), w.start, w.end)).interpretation).toMatchObject({ population: 4, violations: 0, value: 1 });
     await makeEvent({ action: "handle.result_fetched", occurredAt: w.at(DAY + 3 * MIN), actorId: thief.id, target, payload: { accessor: h.accessor, status: "completed" } });
     const m = await measure(control("H-05"), w.start, w.end);
-    expect(m.interpretation).toMatchObject({ population: 4, violations: 1, value: 0.75 });
+    expect(m.interpretation).toMatchObject({ population: 5, violations: 1, value: 0.8 });
     expect(m.status).toBe("fail");
     expect(m.sample).toEqual([h.accessor]);
   });

@@ -11,7 +11,7 @@ export const H05: TMeasuredControl = {
   id: "H-05",
   title: "Binding enforcement",
   definition:
-    "Share of mismatched handle presentations in the period that the gateway denied. Denied: handle.denied events with cause principal_mismatch, session_mismatch, audience_mismatch or policy_invalidated. Allowed: successful uses (result fetched, audited poll, agent cancel) recorded under a principal other than the handle's owner. Population: denied + allowed mismatches (audit events in the period covered by the report's checkpoint). Passes at 100 %.",
+    "Share of mismatched handle presentations in the period that the gateway denied. Denied: handle.denied events with cause principal_mismatch, session_mismatch (or credential_mismatch, its counterpart on the session-less 2026-07-28 wire), audience_mismatch or policy_invalidated. Allowed: successful uses (result fetched, audited poll, agent cancel) recorded under a principal other than the handle's owner. Population: denied + allowed mismatches (audit events in the period covered by the report's checkpoint). Passes at 100 %.",
   csf: ["PR.AA-05", "PR.AA-03", "PR.AA-04"],
   sp80053: ["AC-3", "AC-24", "SC-23", "IA-13(3)"],
   owasp: ["ASI03", "ASI07"],

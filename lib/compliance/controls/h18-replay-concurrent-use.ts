@@ -11,7 +11,7 @@ export const H18: TMeasuredControl = {
   id: "H-18",
   title: "Replay and concurrent use",
   definition:
-    "Handles presented in the period by more than one principal or from more than one client address, or presented from another principal's or session's context (denied as principal or session mismatch), per the audit trail (successful audited uses and denials; plain polls are audited only when the policy audits every poll). Population: handles with an audited presentation in the period. Passes at 0.",
+    "Handles presented in the period by more than one principal or from more than one client address, or presented from another principal's or session's context (denied as principal, session or credential mismatch), per the audit trail (successful audited uses and denials; plain polls are audited only when the policy audits every poll). Population: handles with an audited presentation in the period. Passes at 0.",
   csf: ["DE.CM-09", "DE.AE-03"],
   sp80053: ["AC-10", "SC-23(3)", "SI-4"],
   owasp: ["ASI07", "ASI03"],

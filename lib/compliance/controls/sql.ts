@@ -91,10 +91,10 @@ export const PERIOD_USES = `WITH ${RAW_HOURS}
                  count(*) AS use_n, count(*) FILTER (WHERE x.ok) AS ok_n, max(e.occurred_at) FILTER (WHERE x.ok) AS last_ok_at,
                  min(e.ip) AS ip_min, max(e.ip) AS ip_max,
                  count(*) FILTER (WHERE NOT x.ok AND x.cause = 'principal_mismatch') AS denied_principal_n,
-                 count(*) FILTER (WHERE NOT x.ok AND x.cause = 'session_mismatch') AS denied_session_n,
+                 count(*) FILTER (WHERE NOT x.ok AND x.cause IN ('session_mismatch', 'credential_mismatch')) AS denied_session_n,
                  count(*) FILTER (WHERE NOT x.ok AND x.cause = 'audience_mismatch') AS denied_audience_n,
                  count(*) FILTER (WHERE NOT x.ok AND x.cause = 'policy_invalidated') AS denied_policy_n,
-                 count(*) FILTER (WHERE x.cause IN ('principal_mismatch', 'session_mismatch')) AS foreign_cause_n
+                 count(*) FILTER (WHERE x.cause IN ('principal_mismatch', 'session_mismatch', 'credential_mismatch')) AS foreign_cause_n
             FROM ${RAW_EVENTS}
            WHERE x.is_use
            GROUP BY 1, 2, 3, 4, 5) g

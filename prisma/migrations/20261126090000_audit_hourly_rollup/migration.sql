@@ -118,10 +118,10 @@ BEGIN
           CASE WHEN x.is_use AND x.ok AND x.operation IS NOT NULL THEN jsonb_build_object(x.operation, 1) ELSE '{}'::jsonb END,
           CASE WHEN x.is_use THEN NEW.ip END, CASE WHEN x.is_use THEN NEW.ip END,
           COALESCE(x.is_use AND NOT x.ok AND x.cause = 'principal_mismatch', false)::int,
-          COALESCE(x.is_use AND NOT x.ok AND x.cause = 'session_mismatch', false)::int,
+          COALESCE(x.is_use AND NOT x.ok AND x.cause IN ('session_mismatch', 'credential_mismatch'), false)::int,
           COALESCE(x.is_use AND NOT x.ok AND x.cause = 'audience_mismatch', false)::int,
           COALESCE(x.is_use AND NOT x.ok AND x.cause = 'policy_invalidated', false)::int,
-          COALESCE(x.is_use AND x.cause IN ('principal_mismatch', 'session_mismatch'), false)::int,
+          COALESCE(x.is_use AND x.cause IN ('principal_mismatch', 'session_mismatch', 'credential_mismatch'), false)::int,
           CASE WHEN x.is_handle_use THEN NEW.occurred_at END)
   ON CONFLICT (bucket, handle_id, actor_id, part) DO UPDATE SET
     leaking_n = r.leaking_n + EXCLUDED.leaking_n,
@@ -171,10 +171,10 @@ SELECT g.bucket, g.handle_id, g.actor_id, g.part, sum(g.leaking_n), sum(g.use_n)
                min(e.ip) FILTER (WHERE x.is_use) AS ip_min,
                max(e.ip) FILTER (WHERE x.is_use) AS ip_max,
                count(*) FILTER (WHERE x.is_use AND NOT x.ok AND x.cause = 'principal_mismatch') AS denied_principal_n,
-               count(*) FILTER (WHERE x.is_use AND NOT x.ok AND x.cause = 'session_mismatch') AS denied_session_n,
+               count(*) FILTER (WHERE x.is_use AND NOT x.ok AND x.cause IN ('session_mismatch', 'credential_mismatch')) AS denied_session_n,
                count(*) FILTER (WHERE x.is_use AND NOT x.ok AND x.cause = 'audience_mismatch') AS denied_audience_n,
                count(*) FILTER (WHERE x.is_use AND NOT x.ok AND x.cause = 'policy_invalidated') AS denied_policy_n,
-               count(*) FILTER (WHERE x.is_use AND x.cause IN ('principal_mismatch', 'session_mismatch')) AS foreign_cause_n,
+               count(*) FILTER (WHERE x.is_use AND x.cause IN ('principal_mismatch', 'session_mismatch', 'credential_mismatch')) AS foreign_cause_n,
                max(e.occurred_at) FILTER (WHERE x.is_handle_use) AS last_use_at
           FROM audit_event e
          CROSS JOIN LATERAL audit_rollup_event(e.occurred_at, e.actor_id, e.action, e.target_type, e.target_id, e.outcome::text,
