@@ -20,7 +20,7 @@ import { findGatewayServer } from "@/lib/gateway/find-gateway-server";
 import { handleMcpPost } from "@/lib/gateway/handle-mcp-post";
 import { handleTokenHash } from "@/lib/gateway/handle-token";
 import { recordHandleUse } from "@/lib/gateway/record-handle-use";
-import { resolveGatewaySession, type TGatewaySession } from "@/lib/gateway/resolve-gateway-session";
+import { resolveGatewaySession } from "@/lib/gateway/resolve-gateway-session";
 import { postUpstream, readUpstreamEvents, type TUpstreamServer } from "@/lib/gateway/upstream";
 import { createTask, getTask, openSession, parseBody, type TMcpEndpoint, type TMcpSession } from "./mcp-http";
 
