@@ -60,6 +60,15 @@ export function optsIntoTasksExtension(message: TJson): boolean {
 }
 
 /**
+ * The protocol version for a request of Tether's own about a handle (status sync, cancel): the
+ * 2026-07-28 wire has no session to carry one, so each request states the extension's revision;
+ * the 2025-11-25 wire uses the version its gateway session negotiated.
+ */
+export function ownCallProtocolVersion(wire: TTaskWire, sessionProtocolVersion: string | null): string | null {
+  return wire === "ext_2026_07_28" ? MODERN_PROTOCOL_VERSION : sessionProtocolVersion;
+}
+
+/**
  * Tether's own per-request envelope, for the requests it makes upstream itself on the extension
  * wire (status sync, cancel, probe): its protocol version, who it is, and the extension opt-in.
  */

@@ -13,7 +13,7 @@ import { RPC_ERROR } from "@/lib/gateway/jsonrpc";
 import { requestUpstream } from "@/lib/gateway/request-upstream";
 import { upstreamSessionContext } from "@/lib/gateway/start-gateway-session";
 import { ZUpstreamTask } from "@/lib/gateway/task-shape";
-import { MODERN_PROTOCOL_VERSION, parseExtDetailedTask, type TTaskWire } from "@/lib/gateway/task-wire";
+import { ownCallProtocolVersion, parseExtDetailedTask, type TTaskWire } from "@/lib/gateway/task-wire";
 import { UpstreamError, type TUpstreamServer } from "@/lib/gateway/upstream";
 import { describeErrorForLog, log } from "@/lib/log";
 import { scrubStatusMessage, TERMINAL_STATUSES } from "./apply-observed-status";
@@ -191,8 +191,7 @@ export async function sendUpstreamCancel(attempt: TCancelAttempt): Promise<TCanc
     call = {
       server: attempt.server,
       sessionId: attempt.upstreamSessionEnc && attempt.sessionId ? decryptSecret(attempt.upstreamSessionEnc, upstreamSessionContext(attempt.sessionId)) : null,
-      // The 2026-07-28 wire has no session to carry a version: each request states its own.
-      protocolVersion: attempt.wire === "ext_2026_07_28" ? MODERN_PROTOCOL_VERSION : attempt.protocolVersion,
+      protocolVersion: ownCallProtocolVersion(attempt.wire, attempt.protocolVersion),
     };
   } catch (err) {
     log.error({ accessor: attempt.accessor, err: describeErrorForLog(err) }, "cancel: the handle's upstream ids cannot be decrypted");

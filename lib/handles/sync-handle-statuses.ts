@@ -6,7 +6,7 @@ import { upstreamTaskContext } from "@/lib/gateway/handle-token";
 import { requestUpstream } from "@/lib/gateway/request-upstream";
 import { upstreamSessionContext } from "@/lib/gateway/start-gateway-session";
 import { ZUpstreamTask } from "@/lib/gateway/task-shape";
-import { MODERN_PROTOCOL_VERSION, observedOf, parseExtDetailedTask, type TTaskWire } from "@/lib/gateway/task-wire";
+import { observedOf, ownCallProtocolVersion, parseExtDetailedTask, type TTaskWire } from "@/lib/gateway/task-wire";
 import { UpstreamError, type TUpstreamCall } from "@/lib/gateway/upstream";
 import { describeErrorForLog, log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/registry";
@@ -162,8 +162,7 @@ function upstreamCall(h: TClaimed): TUpstreamCall {
   return {
     server: { id: h.server_id, slug: h.slug, url: h.url, audience: h.audience, credentialsEnc: h.credentials_enc },
     sessionId: h.upstream_session_enc && h.session_id ? decryptSecret(h.upstream_session_enc, upstreamSessionContext(h.session_id)) : null,
-    // The 2026-07-28 wire has no session to carry a version: each request states its own.
-    protocolVersion: h.wire === "ext_2026_07_28" ? MODERN_PROTOCOL_VERSION : h.protocol_version,
+    protocolVersion: ownCallProtocolVersion(h.wire, h.protocol_version),
   };
 }
 

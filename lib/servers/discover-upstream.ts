@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { MODERN_PROTOCOL_VERSION, isModernProtocolVersion, modernRoutingHeaders, withModernEnvelope } from "@/lib/gateway/task-wire";
+import { MODERN_PROTOCOL_VERSION, modernRoutingHeaders, withModernEnvelope } from "@/lib/gateway/task-wire";
 import { getUpstreamAuthorizationFor, type TUpstreamAuth } from "./upstream-auth";
 
 // `server/discover` of the 2026-07-28 revision (which has no initialize): how a registry check
@@ -60,8 +60,8 @@ export async function discoverModernUpstream(input: { url: string; auth: TUpstre
   }
   const parsed = ZDiscoverResult.safeParse(result);
   if (!parsed.success) return null;
-  const version = parsed.data.supportedVersions.filter(isModernProtocolVersion).includes(MODERN_PROTOCOL_VERSION) ? MODERN_PROTOCOL_VERSION : null;
-  if (!version) return null;
+  if (!parsed.data.supportedVersions.includes(MODERN_PROTOCOL_VERSION)) return null;
+  const version = MODERN_PROTOCOL_VERSION;
   return {
     protocolVersion: version,
     capabilities: parsed.data.capabilities,
