@@ -719,7 +719,8 @@ async function profileSection(world: TWorld, pairs: Array<{ direct: TRunResult; 
       ...summary.functions.map((f) => `| ${f.name.replace(/\|/g, "\\|")} | ${fmt(f.share * 100, 1)} % |`),
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_PROFILE === "1") log(`the V8 CPU profile is kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   return lines;
 }

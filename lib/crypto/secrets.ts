@@ -1,5 +1,5 @@
 import "server-only";
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import { requireSecret } from "@/lib/env";
 
 // Keyed hashes (HMAC-SHA256) for every secret Tether must recognise but never store:
@@ -7,8 +7,18 @@ import { requireSecret } from "@/lib/env";
 // A purpose label separates the domains so a hash from one can never match another.
 export type THashPurpose = "handle-token" | "api-key" | "gateway-session" | "audit-ref" | "upstream-task" | "list-cursor";
 
+// The HMAC key as a KeyObject, made once per configured value: a string key is converted again on
+// every call, and the gateway hashes three secrets on every poll.
+let hmacKey: { source: string; key: KeyObject } | null = null;
+
+function hmacKeyObject(): KeyObject {
+  const source = requireSecret("TETHER_HMAC_KEY");
+  if (hmacKey?.source !== source) hmacKey = { source, key: createSecretKey(Buffer.from(source, "utf8")) };
+  return hmacKey.key;
+}
+
 export function keyedHash(purpose: THashPurpose, value: string): string {
-  return createHmac("sha256", requireSecret("TETHER_HMAC_KEY")).update(`${purpose}\0${value}`).digest("base64url");
+  return createHmac("sha256", hmacKeyObject()).update(`${purpose}\0${value}`).digest("base64url");
 }
 
 export function safeEqual(a: string, b: string): boolean {

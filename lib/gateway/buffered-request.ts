@@ -1,77 +1,56 @@
 import "server-only";
 
-// An agent's request as the gateway's handlers take it (a web Request), built by Node's server
-// (serve-node-request.ts) from a body it has read already: the handlers read that Buffer as it is
-// (gateway-http.ts readBodyWithLimit), and the signal is the one Node's server aborts when the
-// agent goes away. A web body (a ReadableStream) is only built if someone reads it the web way;
-// building one for every poll, and a signal following another, cost more than the poll's checks.
+// An agent's request as the gateway's handlers take it: the few things they read (headers by
+// name, the abort signal, the body). A web Request is one (app/mcp/[server]/route.ts, the tests);
+// Node's server (serve-node-request.ts) builds a BufferedRequest instead, over the headers and the
+// body it has read already: undici's Request and Headers cost more per poll (a URL parse, every
+// header validated and copied, a signal following another) than the gateway's own checks.
 
-export class BufferedRequest extends Request {
-  readonly #body: Buffer<ArrayBuffer> | null;
-  readonly #signal: AbortSignal;
-  #web: Request | null = null;
+export type TGatewayRequest = {
+  readonly headers: { get(name: string): string | null };
+  readonly signal: AbortSignal;
+  readonly body: ReadableStream<Uint8Array> | null;
+};
 
-  constructor(url: string, init: { method: string; headers: Headers; body: Buffer<ArrayBuffer> | null; signal: AbortSignal }) {
-    super(url, { method: init.method, headers: init.headers });
-    this.#body = init.body;
-    this.#signal = init.signal;
-  }
+/**
+ * Node's raw header list read by name the way a web Headers reads it: case-insensitive, repeated
+ * fields joined with ", " (Node's own `req.headers` keeps only the first of some, such as
+ * Authorization, where Headers would show both and so refuse an ambiguous credential).
+ */
+export class RawHeaders {
+  readonly #raw: readonly string[];
 
-  /** The whole body as Node's server read it (null: none). */
-  get bufferedBody(): Buffer<ArrayBuffer> | null {
-    return this.#body;
-  }
-
-  webSignal(): AbortSignal {
-    return this.#signal;
+  constructor(raw: readonly string[]) {
+    this.#raw = raw;
   }
 
-  webBody(): ReadableStream<Uint8Array> | null {
-    return this.#body ? this.#asWeb().body : null;
-  }
-
-  #asWeb(): Request {
-    this.#web ??= new Request(this.url, { method: this.method, headers: this.headers, signal: this.#signal, ...(this.#body ? { body: this.#body } : {}) });
-    return this.#web;
-  }
-
-  override arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#asWeb().arrayBuffer();
-  }
-  override blob(): Promise<Blob> {
-    return this.#asWeb().blob();
-  }
-  override bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return this.#asWeb().bytes();
-  }
-  override formData(): Promise<FormData> {
-    return this.#asWeb().formData();
-  }
-  override json(): Promise<unknown> {
-    return this.#asWeb().json();
-  }
-  override text(): Promise<string> {
-    return this.#asWeb().text();
-  }
-  override clone(): Request {
-    return this.#asWeb().clone();
+  get(name: string): string | null {
+    const wanted = name.toLowerCase();
+    const raw = this.#raw;
+    let found: string | null = null;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length !== wanted.length || key.toLowerCase() !== wanted) continue;
+      found = found === null ? raw[i + 1]! : `${found}, ${raw[i + 1]!}`;
+    }
+    return found;
   }
 }
 
-// Accessors on Request.prototype that TypeScript declares as properties: redefined here.
-Object.defineProperties(BufferedRequest.prototype, {
-  signal: {
-    configurable: true,
-    enumerable: true,
-    get(this: BufferedRequest) {
-      return this.webSignal();
-    },
-  },
-  body: {
-    configurable: true,
-    enumerable: true,
-    get(this: BufferedRequest) {
-      return this.webBody();
-    },
-  },
-});
+export class BufferedRequest implements TGatewayRequest {
+  readonly headers: RawHeaders;
+  readonly signal: AbortSignal;
+  /** The whole body as Node's server read it (null: none). */
+  readonly bufferedBody: Buffer<ArrayBuffer> | null;
+
+  constructor(init: { rawHeaders: readonly string[]; body: Buffer<ArrayBuffer> | null; signal: AbortSignal }) {
+    this.headers = new RawHeaders(init.rawHeaders);
+    this.bufferedBody = init.body;
+    this.signal = init.signal;
+  }
+
+  /** The body as a web stream, for a reader that wants one (the handlers read `bufferedBody`). */
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.bufferedBody ? new Response(this.bufferedBody).body : null;
+  }
+}

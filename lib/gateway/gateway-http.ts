@@ -1,7 +1,7 @@
 import "server-only";
 import { getEnv } from "@/lib/env";
 import { describeErrorForLog, log } from "@/lib/log";
-import { BufferedRequest } from "./buffered-request";
+import { BufferedRequest, type TGatewayRequest } from "./buffered-request";
 import { GatewayResponse } from "./gateway-response";
 import { GatewayHttpError, JSONRPC_VERSION, RPC_ERROR, errorResponse, type TJsonRpcId } from "./jsonrpc";
 
@@ -40,7 +40,7 @@ export function unauthenticated(): GatewayHttpError {
 }
 
 /** POST must carry JSON and accept both answer forms (Streamable HTTP, "Sending Messages to the Server"). */
-export function assertPostHeaders(request: Request): void {
+export function assertPostHeaders(request: TGatewayRequest): void {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
     throw new GatewayHttpError(415, RPC_ERROR.SERVER, `Unsupported Media Type: the body must be application/json${type ? `, not ${type.slice(0, 100)}` : ""}.`);
@@ -53,7 +53,7 @@ export function assertPostHeaders(request: Request): void {
 }
 
 /** The body, refused with 413 beyond the configured limit (checked while reading, not only by Content-Length). */
-export async function readBodyWithLimit(request: Request): Promise<string> {
+export async function readBodyWithLimit(request: TGatewayRequest): Promise<string> {
   const limit = getEnv().TETHER_GATEWAY_MAX_BODY_BYTES;
   const tooLarge = () => new GatewayHttpError(413, RPC_ERROR.INVALID_REQUEST, `Payload Too Large: a message may be at most ${limit} bytes.`);
   const declared = Number(request.headers.get("content-length") ?? "NaN");
@@ -81,9 +81,11 @@ export async function readBodyWithLimit(request: Request): Promise<string> {
   return decodeUtf8(Buffer.concat(chunks));
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     throw new GatewayHttpError(400, RPC_ERROR.PARSE, "Parse error: the body is not valid UTF-8.");
   }

@@ -28,12 +28,22 @@ function streamOf(source: TBodySource): ReadableStream<Uint8Array> {
 
 export class GatewayResponse extends Response {
   readonly content: TGatewayContent;
+  /** The headers as given (lower-case names): what Node's server writes, with no Headers object built. */
+  readonly headerRecord: Readonly<Record<string, string>>;
+  #headers: Headers | null = null;
   #web: Response | null = null;
   #claimed = false;
 
   constructor(content: TGatewayContent, init: { status: number; headers: Record<string, string> }) {
-    super(null, init);
+    super(null, { status: init.status });
     this.content = content;
+    this.headerRecord = init.headers;
+  }
+
+  /** `headers`, the web way: built on first read (see below). */
+  webHeaders(): Headers {
+    this.#headers ??= new Headers(this.headerRecord);
+    return this.#headers;
   }
 
   /** Hands the content to a writer that does not go through the web body (once; null if the body was read already). */
@@ -58,7 +68,7 @@ export class GatewayResponse extends Response {
       if (this.#claimed) throw new TypeError("The body of this response was already sent.");
       const c = this.content;
       const body = c.kind === "text" ? c.text : c.kind === "stream" ? streamOf(c.source) : null;
-      this.#web = new Response(body, { status: this.status, statusText: this.statusText, headers: this.headers });
+      this.#web = new Response(body, { status: this.status, statusText: this.statusText, headers: this.webHeaders() });
     }
     return this.#web;
   }
@@ -86,9 +96,16 @@ export class GatewayResponse extends Response {
   }
 }
 
-// `body` and `bodyUsed` are accessors on Response.prototype; TypeScript declares them as
-// properties, so they are redefined here rather than in the class body.
+// `headers`, `body` and `bodyUsed` are accessors on Response.prototype; TypeScript declares them
+// as properties, so they are redefined here rather than in the class body.
 Object.defineProperties(GatewayResponse.prototype, {
+  headers: {
+    configurable: true,
+    enumerable: true,
+    get(this: GatewayResponse) {
+      return this.webHeaders();
+    },
+  },
   body: {
     configurable: true,
     enumerable: true,

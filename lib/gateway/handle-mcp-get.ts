@@ -1,6 +1,7 @@
 import "server-only";
 import { requestMetaFrom } from "@/lib/http/request-meta";
 import { authenticateGatewayCall } from "./authenticate-gateway-call";
+import type { TGatewayRequest } from "./buffered-request";
 import { createExchange } from "./create-exchange";
 import { endGatewaySession } from "./end-gateway-session";
 import { SESSION_HEADER, gatewayErrorResponse } from "./gateway-http";
@@ -14,10 +15,10 @@ import { openUpstreamStream, upstreamUnavailable } from "./upstream";
  * upstream session. Task messages on it are translated to the caller's tokens; messages about
  * tasks the caller holds no handle for are dropped.
  */
-export async function handleMcpGet(request: Request, slug: string): Promise<Response> {
+export async function handleMcpGet(request: TGatewayRequest, slug: string): Promise<Response> {
   const meta = requestMetaFrom(request.headers);
   try {
-    const { actor, server } = await authenticateGatewayCall(request, slug);
+    const { actor, server } = await authenticateGatewayCall(request, slug, meta);
     if (!(request.headers.get("accept") ?? "").includes("text/event-stream")) {
       throw new GatewayHttpError(406, RPC_ERROR.SERVER, "Not Acceptable: the client must accept text/event-stream.");
     }

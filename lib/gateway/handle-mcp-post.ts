@@ -4,6 +4,7 @@ import { requestMetaFrom } from "@/lib/http/request-meta";
 import { methodLabel, metrics } from "@/lib/metrics/registry";
 import type { Prisma } from "@/lib/db/generated/client";
 import { authenticateGatewayCall } from "./authenticate-gateway-call";
+import type { TGatewayRequest } from "./buffered-request";
 import { authorizeHandleUse } from "./authorize-handle-use";
 import { consumeTaskRateLimit } from "./consume-task-rate-limit";
 import type { TGatewayContext } from "./create-exchange";
@@ -32,10 +33,10 @@ const TASK_OPERATIONS = new Set<string>(["tasks/get", "tasks/result", "tasks/can
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** POST /mcp/{server}: one JSON-RPC message from an agent. */
-export async function handleMcpPost(request: Request, slug: string): Promise<Response> {
+export async function handleMcpPost(request: TGatewayRequest, slug: string): Promise<Response> {
   const meta = requestMetaFrom(request.headers);
   try {
-    const { actor, server } = await authenticateGatewayCall(request, slug);
+    const { actor, server } = await authenticateGatewayCall(request, slug, meta);
     assertPostHeaders(request);
     const value = parseJsonBody(await readBodyWithLimit(request));
     const message = classifyMessage(value);

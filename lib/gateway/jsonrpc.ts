@@ -46,8 +46,39 @@ export type TJsonRpcMessage =
   | { kind: "result"; message: TJsonRpcResult }
   | { kind: "error"; message: TJsonRpcErrorResponse };
 
-/** Classifies one decoded JSON value; null when it is not a JSON-RPC 2.0 message. */
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isId = (v: unknown): v is TJsonRpcId => (typeof v === "string" ? v.length <= 256 : Number.isSafeInteger(v));
+const isMethod = (v: unknown): v is string => typeof v === "string" && v.length >= 1 && v.length <= 256;
+const hasValidParams = (v: Record<string, unknown>) => v.params === undefined || isRecord(v.params);
+
+/**
+ * Classifies one decoded JSON value; null when it is not a JSON-RPC 2.0 message. The schemas above
+ * say what each kind is (and type it); this checks exactly that by hand, without copying the
+ * message, because every agent call and every upstream answer comes through here and the schema
+ * parse was the largest single cost of a poll after Node's HTTP (tests/unit/jsonrpc.test.ts holds
+ * the two to the same answers).
+ */
 export function classifyMessage(value: unknown): TJsonRpcMessage | null {
+  if (!isRecord(value) || value.jsonrpc !== JSONRPC_VERSION) return null;
+  if ("method" in value) {
+    if (!isMethod(value.method) || !hasValidParams(value)) return null;
+    if ("id" in value) return isId(value.id) ? { kind: "request", message: value as TJsonRpcRequest } : null;
+    return { kind: "notification", message: value as TJsonRpcNotification };
+  }
+  if ("result" in value) return isId(value.id) && isRecord(value.result) ? { kind: "result", message: value as TJsonRpcResult } : null;
+  if ("error" in value) {
+    const error = value.error;
+    if ((value.id !== null && !isId(value.id)) || !isRecord(error) || !Number.isSafeInteger(error.code) || typeof error.message !== "string") return null;
+    // The error object is closed (unknown members are dropped), as its schema says.
+    const closed: TJsonRpcError = { code: error.code as number, message: error.message };
+    if (error.data !== undefined) closed.data = error.data;
+    return { kind: "error", message: { ...value, id: value.id as TJsonRpcId | null, error: closed } as TJsonRpcErrorResponse };
+  }
+  return null;
+}
+
+/** The same classification by the schemas themselves: the reference the hand-written one is tested against. */
+export function classifyMessageBySchema(value: unknown): TJsonRpcMessage | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;
   if ("method" in v) {

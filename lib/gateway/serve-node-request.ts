@@ -13,8 +13,8 @@ import { JSONRPC_VERSION, RPC_ERROR } from "./jsonrpc";
 // The gateway endpoint on Node's own HTTP server (scripts/serve.ts), beside Next.js rather than
 // inside it: an agent's poll is the hottest request Tether serves, and Next's routing, rendering
 // pipeline and middleware cost several times what the gateway's own work does. The handlers are
-// the same ones app/mcp/[server]/route.ts calls; this file only converts Node's request and
-// response to the web ones they take.
+// the same ones app/mcp/[server]/route.ts calls; this file only gives them Node's request (as a
+// BufferedRequest) and writes their answer to Node's response.
 
 const GATEWAY_PATH = /^\/mcp\/([^/?#]*)\/?(?:\?.*)?$/;
 
@@ -65,23 +65,10 @@ function readBody(req: IncomingMessage): Promise<Buffer<ArrayBuffer> | null> {
   });
 }
 
-function toHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    try {
-      headers.append(raw[i]!, raw[i + 1]!);
-    } catch {
-      /* a header value fetch refuses (control characters): not one the gateway reads */
-    }
-  }
-  return headers;
-}
-
 async function writeResponse(res: ServerResponse, response: Response, signal: AbortSignal): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
   const content = response instanceof GatewayResponse ? response.claim() : null;
+  const headers: Record<string, string> = content ? { ...(response as GatewayResponse).headerRecord } : {};
+  if (!content) response.headers.forEach((value, name) => (headers[name] = value));
   if (content) {
     if (content.kind === "stream") return writeStream(res, response.status, headers, content.source, signal);
     if (content.kind === "text") headers["content-length"] = String(Buffer.byteLength(content.text));
@@ -172,7 +159,7 @@ export async function serveGatewayRequest(req: IncomingMessage, res: ServerRespo
   try {
     const method = req.method ?? "GET";
     const body = method === "POST" ? await readBody(req) : null;
-    const request = new BufferedRequest(`http://${req.headers.host ?? "localhost"}${req.url}`, { method, headers: toHeaders(req), body, signal: aborted.signal });
+    const request = new BufferedRequest({ rawHeaders: req.rawHeaders, body, signal: aborted.signal });
     let response: Response;
     if (method === "POST") response = await handleMcpPost(request, slug);
     else if (method === "GET") response = await handleMcpGet(request, slug);

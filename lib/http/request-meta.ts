@@ -12,7 +12,7 @@ export function normaliseRequestId(value: string | null | undefined): string {
 }
 
 /** Request facts recorded on audit events. Proxy (proxy.ts) guarantees the request id. */
-export function requestMetaFrom(headers: Headers): TRequestMeta {
+export function requestMetaFrom(headers: Pick<Headers, "get">): TRequestMeta {
   const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
   return {
     requestId: normaliseRequestId(headers.get(REQUEST_ID_HEADER)),

@@ -1,7 +1,7 @@
 // The gateway's pure rules: which messages it accepts, how task ids are rewritten between the
 // agent's view and the upstream's, and how the effective TTL is chosen.
 import { describe, expect, it } from "vitest";
-import { RELATED_TASK_META_KEY, classifyMessage, describeInvalidMessage } from "@/lib/gateway/jsonrpc";
+import { RELATED_TASK_META_KEY, classifyMessage, classifyMessageBySchema, describeInvalidMessage } from "@/lib/gateway/jsonrpc";
 import { relatedTaskId, scrubUpstreamIds, withRelatedTaskId } from "@/lib/gateway/rewrite-task-ids";
 import { effectiveTtl, storedMs } from "@/lib/gateway/task-shape";
 import { scrubStatusMessage } from "@/lib/handles/apply-observed-status";
@@ -25,6 +25,34 @@ describe("classifyMessage", () => {
   ])("refuses %j and says why", (value, why) => {
     expect(classifyMessage(value)).toBeNull();
     expect(describeInvalidMessage(value)).toContain(why);
+  });
+
+  it("answers exactly as the schemas do, over every combination of member values that matter", () => {
+    // Each member absent or one of the values that sit on either side of a rule.
+    const ABSENT = Symbol("absent");
+    const jsonrpcs = [ABSENT, "2.0", "1.0", 2];
+    const ids = [ABSENT, null, 0, -0, 7, 1.5, -3, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, "", "a", "x".repeat(256), "x".repeat(257), true, {}, []];
+    const methods = [ABSENT, "", "ping", "tasks/get", "m".repeat(256), "m".repeat(257), 3, null];
+    const params = [ABSENT, {}, { taskId: "tht_x" }, [], null, "p", 1];
+    const results = [ABSENT, {}, { task: { taskId: "t", status: "working" } }, [], null, "r"];
+    const errors = [ABSENT, { code: -32602, message: "m" }, { code: 1, message: "m", data: { x: 1 }, extra: true }, { code: 1.5, message: "m" }, { code: 1 }, { message: "m" }, null, [], "e"];
+    let compared = 0;
+    for (const jsonrpc of jsonrpcs)
+      for (const id of ids)
+        for (const method of methods)
+          for (const param of params)
+            for (const result of results)
+              for (const error of errors) {
+                const value: Record<string, unknown> = {};
+                for (const [key, v] of [["jsonrpc", jsonrpc], ["id", id], ["method", method], ["params", param], ["result", result], ["error", error]] as const) if (v !== ABSENT) value[key] = v;
+                const byHand = classifyMessage(value);
+                const bySchema = classifyMessageBySchema(value);
+                expect({ value, kind: byHand?.kind ?? null }).toEqual({ value, kind: bySchema?.kind ?? null });
+                if (byHand) expect(byHand.message).toEqual(bySchema!.message);
+                compared++;
+              }
+    expect(compared).toBeGreaterThan(100_000);
+    for (const other of [null, 1, "x", [], [{ jsonrpc: "2.0", id: 1, method: "ping" }]]) expect(classifyMessage(other)).toBe(classifyMessageBySchema(other));
   });
 });
 

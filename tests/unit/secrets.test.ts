@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { decryptSecret, encryptSecret, keyedHash, randomToken } from "@/lib/crypto/secrets";
 import { resetEnvCache } from "@/lib/env";
 
@@ -21,6 +21,20 @@ describe("secrets", () => {
   it("keys hashes by purpose so one domain never matches another", () => {
     expect(keyedHash("api-key", "x")).toBe(keyedHash("api-key", "x"));
     expect(keyedHash("api-key", "x")).not.toBe(keyedHash("handle-token", "x"));
+  });
+  it("is HMAC-SHA256 under the configured key (stored hashes stay valid), and follows a changed key", () => {
+    const expected = (key: string) => createHmac("sha256", key).update("handle-token\0tht_example").digest("base64url");
+    expect(keyedHash("handle-token", "tht_example")).toBe(expected(process.env.TETHER_HMAC_KEY!));
+    const before = process.env.TETHER_HMAC_KEY!;
+    process.env.TETHER_HMAC_KEY = randomBytes(48).toString("base64url");
+    resetEnvCache();
+    try {
+      expect(keyedHash("handle-token", "tht_example")).toBe(expected(process.env.TETHER_HMAC_KEY));
+      expect(keyedHash("handle-token", "tht_example")).not.toBe(expected(before));
+    } finally {
+      process.env.TETHER_HMAC_KEY = before;
+      resetEnvCache();
+    }
   });
   it("makes tokens with at least 256 bits", () => {
     const t = randomToken();
