@@ -704,7 +704,7 @@ async function profileSection(world: TWorld, pairs: Array<{ direct: TRunResult; 
     const consoleMs = (r.cpu.next * 1000) / r.requests;
     const summary = summarizeCpuProfile(dir, r.window);
     lines.push(
-      `Profile, view 3: V8 CPU profile of \`next start\` during a gateway run flat out (${fmt(r.perSecond)} tasks/get/s under the profiler, ${fmt(consoleMs, 2)} ms of console CPU per call), ` +
+      `Profile, view 3: V8 CPU profile of the gateway process (scripts/gateway-server.ts, forked by the console server) during a gateway run flat out (${fmt(r.perSecond)} tasks/get/s under the profiler, ${fmt(consoleMs, 2)} ms of console CPU per call), ` +
         `self time by origin${summary.windowed ? " in the measured window" : " over the whole process (the measured window could not be located)"}. ` +
         `${fmt(summary.socketWrites * 100)} % of the samples landed in socket writes (descheduled after waking the peer on a busy machine; strace shows microseconds per call) and are left out:`,
       "",

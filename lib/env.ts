@@ -79,6 +79,11 @@ export const ZEnv = z.object({
    * deliver notifications between processes). false: every call reads Postgres.
    */
   TETHER_GATEWAY_CACHE: ZBool.default(true),
+  /**
+   * Serve /mcp/{server} from a process of its own beside Next.js (same port; scripts/serve.ts
+   * hands agents' connections to it). `false`: one process serves everything. Not under --dev.
+   */
+  TETHER_GATEWAY_PROCESS: ZBool.default(true),
   /** `tasks/*` calls one principal may make per minute at the gateway (all instances together). */
   TETHER_GATEWAY_TASKS_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   /** Unknown-task answers to one principal within 5 minutes that raise a `gateway.enumeration_suspected` audit event. */

@@ -364,14 +364,32 @@ export type TCpuProfileSummary = {
   windowed: boolean;
 };
 
+/** Samples of a profile inside `window` that were not idle. */
+function busySamples(profile: TCpuProfile, window: [number, number]): number {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+  let t = profile.startTime;
+  let busy = 0;
+  profile.timeDeltas.forEach((d, i) => {
+    t += d;
+    if (t >= window[0] && t <= window[1] && !idle.has(profile.samples[i]!)) busy++;
+  });
+  return busy;
+}
+
 /**
  * Self time of a CPU profile grouped by origin, and its top functions, as shares of the non-idle
  * samples outside socket writes, limited to `window` (µs, monotonic clock) when the profile covers it.
  */
 export function summarizeCpuProfile(dir: string, window: [number, number], topFunctions = 15): TCpuProfileSummary {
-  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) throw new Error(`no .cpuprofile in ${dir}`);
-  const profile = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as TCpuProfile;
+  // One profile per process (the console server and the gateway process it forks): the one that
+  // worked most in the window is the one that served the agents.
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
+  const busiest = files
+    .map((file) => JSON.parse(readFileSync(path.join(dir, file), "utf8")) as TCpuProfile)
+    .map((candidate) => ({ candidate, busy: busySamples(candidate, window) }))
+    .sort((a, b) => b.busy - a.busy)[0]!;
+  const profile = busiest.candidate;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const times: number[] = [];
   let t = profile.startTime;

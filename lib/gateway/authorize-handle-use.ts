@@ -23,12 +23,10 @@ export type TUsableHandle = {
   resultAllowed: boolean;
 };
 
-type TRow = THandleRow & Omit<TPolicyRow, "version">;
-
 /** Operations checked against the policy's allowed list; `related-task` is a message that names a task. */
 export type THandleOperation = "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update" | "related-task";
 
-function denialCause(row: TRow, input: THandleUseInput, now: Date): TDenialCause | null {
+function denialCause(row: THandleRow, policy: TPolicyRow, input: THandleUseInput, now: Date): TDenialCause | null {
   // Binding first: a stolen token is recorded as stolen even when it is also revoked or expired.
   if (row.principal_id !== input.actor.id) return "principal_mismatch";
   if (row.server_id !== input.serverId) return "audience_mismatch";
@@ -38,11 +36,11 @@ function denialCause(row: TRow, input: THandleUseInput, now: Date): TDenialCause
   if (row.wire === "ext_2026_07_28") {
     // No sessions on this wire: the handle is bound to the credential that minted it instead.
     if (row.api_key_id !== (input.actor.type === "service" ? (input.actor.apiKeyId ?? null) : null)) return "credential_mismatch";
-  } else if (row.require_session_binding && row.session_id !== input.sessionId) return "session_mismatch";
+  } else if (policy.require_session_binding && row.session_id !== input.sessionId) return "session_mismatch";
   if (row.revoked_at) return "revoked";
   if (row.expires_at <= now) return "expired";
-  if (row.policy_version < row.min_valid_version) return "policy_invalidated";
-  if (input.operation !== "related-task" && !row.allowed_operations.includes(input.operation)) return "operation_not_allowed";
+  if (row.policy_version < policy.min_valid_version) return "policy_invalidated";
+  if (input.operation !== "related-task" && !policy.allowed_operations.includes(input.operation)) return "operation_not_allowed";
   return null;
 }
 
@@ -71,8 +69,8 @@ export function judgeHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, in
   const { handle, policy } = rows;
   // The unique index found the row by hash; the constant-time compare is belt and braces.
   if (!lookup.hash || !handle || !policy || !safeEqual(handle.token_hash, lookup.hash)) return { cause: "unknown", found: null };
-  const row: TRow = { ...handle, ...policy };
-  const cause = denialCause(row, input, new Date());
+  const row = handle;
+  const cause = denialCause(row, policy, input, new Date());
   if (cause) return { cause, found: { id: row.id, accessor: row.accessor } };
   return {
     handle: {
@@ -84,9 +82,9 @@ export function judgeHandleRow(rows: Pick<TGatewayRows, "handle" | "policy">, in
       statusMessage: row.status_message,
       effectiveTtlMs: row.effective_ttl_ms,
       expiresAt: row.expires_at,
-      pollAuditEvery: row.poll_audit_level === "every_poll",
+      pollAuditEvery: policy.poll_audit_level === "every_poll",
       wire: row.wire,
-      resultAllowed: row.allowed_operations.includes("tasks/result"),
+      resultAllowed: policy.allowed_operations.includes("tasks/result"),
     },
   };
 }

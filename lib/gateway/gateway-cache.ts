@@ -4,6 +4,7 @@ import { getPool } from "@/lib/db/client";
 import { pgListener, type PgListener } from "@/lib/db/pg-listener";
 import { getEnv } from "@/lib/env";
 import { metrics } from "@/lib/metrics/registry";
+import { gatewayPeer } from "./gateway-peer";
 
 // The gateway's memory of the rows every agent call reads (its API key and principal, the server,
 // its session, the handle, the policy in force), so that a poll does not wait on Postgres.
@@ -21,7 +22,8 @@ import { metrics } from "@/lib/metrics/registry";
 // - Use cases that revoke call settleGatewayCache() after their commit: it returns once this
 //   process has received every notification committed before it, so the very next call in this
 //   process is judged on the new state. Other instances receive the same notifications in the
-//   same order, within Postgres' delivery time (measured by bench:gateway).
+//   same order, within Postgres' delivery time (measured by bench:gateway). The gateway process
+//   `npm start` runs beside the console's (gateway-peer.ts) is settled too, over IPC.
 // Time-based limits (expiry of handles and keys) are checked on every call against the clock.
 
 export const GATEWAY_CHANNEL = "tether_gateway";
@@ -176,10 +178,13 @@ export function gatewayCache(): GatewayCache | null {
   return holder[KEY];
 }
 
-/** After a commit that revokes or changes what the gateway judges by: see the note at the top. */
+/**
+ * After a commit that revokes or changes what the gateway judges by: see the note at the top.
+ * The gateway process beside this one, if any (gateway-peer.ts), is settled as well.
+ */
 export async function settleGatewayCache(): Promise<void> {
   const holder = globalThis as unknown as THolder;
-  await holder[KEY]?.settle();
+  await Promise.all([holder[KEY]?.settle(), gatewayPeer()?.settle()]);
 }
 
 /** Stops this process's cache (tests and shutdown); the next gatewayCache() starts a new one. */

@@ -186,6 +186,15 @@ export async function relayUpstreamReply(reply: TUpstreamReply, exchange: TExcha
   const source: TBodySource = {
     async next() {
       if (finished) return null;
+      if (answered && exchange.pendingId !== null) {
+        // The answer is out, and with it the stream's purpose (Streamable HTTP: the server SHOULD
+        // close it after the response). The agent's answer ends now, in the same write as the
+        // answer; the rest of the upstream's stream is read and dropped, so that its connection
+        // goes back to the pool instead of being cut.
+        finished = true;
+        events.drain();
+        return null;
+      }
       try {
         for (;;) {
           const event = await events.next();

@@ -227,14 +227,21 @@ export function readReplyText(reply: TUpstreamReply): Promise<string> {
 }
 
 /**
- * The `message` events of an SSE body, pulled one at a time: the body is paused while events
- * wait to be taken, so a slow agent slows the upstream instead of filling memory. One event may
- * not grow beyond MAX_UPSTREAM_MESSAGE_BYTES (characters up to the blank line that ends it).
+ * The `message` events of an SSE body, pulled one at a time: the body is paused while more than
+ * QUEUE_HIGH_WATER characters of events wait to be taken, so a slow agent slows the upstream
+ * instead of filling memory (a poll's one small answer and the end of its stream are read without
+ * a pause and a resume in between). One event may not grow beyond MAX_UPSTREAM_MESSAGE_BYTES
+ * (characters up to the blank line that ends it).
  */
+const QUEUE_HIGH_WATER = 64 * 1024;
+
 export class UpstreamEventReader {
   readonly #reply: TUpstreamReply;
   readonly #queue: TUpstreamEvent[] = [];
+  /** Characters of event data in the queue. */
+  #queued = 0;
   #ended = false;
+  #draining = false;
   #error: UpstreamError | null = null;
   #wake: (() => void) | null = null;
 
@@ -247,17 +254,18 @@ export class UpstreamEventReader {
         if (event.event && event.event !== "message") return;
         if (event.data === "") return; // a priming event (resumption id only)
         this.#queue.push({ data: event.data, id: event.id, event: event.event });
+        this.#queued += event.data.length;
       },
     });
     body.setEncoding("utf8");
     body.on("data", (chunk: string) => {
-      if (this.#error) return;
+      if (this.#error || this.#draining) return;
       const end = Math.max(chunk.lastIndexOf("\n\n"), chunk.lastIndexOf("\r\n\r\n"), chunk.lastIndexOf("\r\r"));
       pending = end === -1 ? pending + chunk.length : chunk.length - end;
       if (pending > MAX_UPSTREAM_MESSAGE_BYTES) return this.#fail(tooLarge());
       parser.feed(chunk);
       if (this.#queue.length > 0) {
-        body.pause();
+        if (this.#queued > QUEUE_HIGH_WATER) body.pause();
         this.#notify();
       }
     });
@@ -275,14 +283,29 @@ export class UpstreamEventReader {
   async next(): Promise<TUpstreamEvent | null> {
     for (;;) {
       const event = this.#queue.shift();
-      if (event) return event;
+      if (event) {
+        this.#queued -= event.data.length;
+        return event;
+      }
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        this.#reply.body.resume();
+        if (this.#reply.body.isPaused()) this.#reply.body.resume();
       });
     }
+  }
+
+  /**
+   * Reads the rest of the stream and drops it: the connection goes back to its pool when the
+   * upstream ends the stream (one that never does is cut by the exchange's timeout).
+   */
+  drain(): void {
+    if (this.#ended || this.#error) return this.#reply.close();
+    this.#draining = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    if (this.#reply.body.isPaused()) this.#reply.body.resume();
   }
 
   /** Stops reading: the upstream connection is closed unless the stream already ended. */

@@ -1,8 +1,9 @@
 import "server-only";
-import { Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { TActor } from "@/lib/auth/actor";
 import { assertCan } from "@/lib/auth/assert-can";
 import { getPool } from "@/lib/db/client";
+import { gatewayPeer } from "@/lib/gateway/gateway-peer";
 import { metrics } from "./registry";
 
 type TState = {
@@ -39,6 +40,16 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
   return new Gauge({ name, help, labelNames, registers: [registry] });
 }
 
+/** This process's counters, summed with those of the gateway process beside it (gateway-peer.ts). */
+async function countersWithPeer(): Promise<Registry> {
+  const own = metrics().registry;
+  const peer = gatewayPeer();
+  const theirs = peer ? await peer.metricsJson() : null;
+  if (!theirs) return own;
+  type TJson = MetricObjectWithValues<MetricValue<string>>[];
+  return AggregatorRegistry.aggregate([(await own.getMetricsAsJSON()) as TJson, theirs as TJson]);
+}
+
 /**
  * The Prometheus exposition: this process's counters, plus gauges read from Postgres now. For
  * admins and auditors (`metrics.read`), or a scraper holding TETHER_METRICS_TOKEN (the route
@@ -59,6 +70,6 @@ export async function renderMetrics(input: { actor: TActor | null }): Promise<{ 
   const servers = gauge(scrape, "tether_servers", "Registered servers, by health.", ["health"]);
   for (const health of ["unknown", "up", "degraded", "down"]) servers.set({ health }, 0);
   for (const row of state.servers) servers.set({ health: row.health }, row.n);
-  const merged = Registry.merge([metrics().registry, scrape]);
+  const merged = Registry.merge([await countersWithPeer(), scrape]);
   return { contentType: merged.contentType, body: await merged.metrics() };
 }

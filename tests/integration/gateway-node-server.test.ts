@@ -30,6 +30,9 @@ setUpEnv(() => ({ TETHER_GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), TETHER
 /** A hand-written upstream: initialize, then tools/call answers chosen by the tool's name. */
 function startScriptedUpstream() {
   const hanging: Array<{ closed: Promise<void> }> = [];
+  /** Streams that answered and stay open until released (a server that closes late). */
+  const lingering: Array<() => void> = [];
+  let connections = 0;
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -53,6 +56,10 @@ function startScriptedUpstream() {
           res.write(event.slice(0, 20));
           return void setTimeout(() => res.end(event.slice(20)), 50);
         }
+        case "linger":
+          res.writeHead(200, { "content-type": "text/event-stream" });
+          res.write(`event: message\ndata: ${answer("answered, still open")}\n\n`);
+          return void lingering.push(() => res.end());
         case "hang":
           hanging.push({ closed: new Promise((resolve) => res.once("close", () => resolve())) });
           return void res.writeHead(200, { "content-type": "text/event-stream" }).flushHeaders();
@@ -62,7 +69,8 @@ function startScriptedUpstream() {
       }
     });
   });
-  return { server, hanging };
+  server.on("connection", () => connections++);
+  return { server, hanging, lingering, connections: () => connections };
 }
 
 const listen = (server: http.Server) => new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
@@ -158,6 +166,22 @@ describe("the gateway on Node's HTTP server", () => {
     expect(events[0]).toContain('"notifications/message"');
     expect(events[1]).toMatch(/^event: message\nid: e-2\ndata: /);
     expect(JSON.parse(events[1]!.split("data: ")[1]!)).toMatchObject({ id: 8, result: { content: [{ text: "as SSE" }] } });
+  });
+
+  it("ends the agent's stream with the answer, and reads the rest of a stream the upstream closes late so its connection is kept", async () => {
+    const sessionId = await openSession(scriptedServer.slug);
+    await (await callTool(scriptedServer.slug, sessionId, "json", 20)).text();
+    const connections = scripted.connections();
+    const res = await callTool(scriptedServer.slug, sessionId, "linger", 21);
+    // The whole answer arrives while the upstream's stream is still open.
+    const events = (await res.text()).split("\n\n").filter(Boolean);
+    expect(scripted.lingering).toHaveLength(1);
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]!.split("data: ")[1]!)).toMatchObject({ id: 21, result: { content: [{ text: "answered, still open" }] } });
+    scripted.lingering.shift()!();
+    await new Promise((r) => setTimeout(r, 50));
+    await (await callTool(scriptedServer.slug, sessionId, "json", 22)).text();
+    expect(scripted.connections()).toBe(connections);
   });
 
   it("answers an upstream that does not answer in time with a JSON-RPC error, audited", async () => {
