@@ -22,6 +22,7 @@ import { registerGatewayPeer } from "@/lib/gateway/gateway-peer";
 import { HANDLE_TOKEN_PATTERN } from "@/lib/gateway/handle-token";
 import { gatewaySlugOf, serveGatewayRequest } from "@/lib/gateway/serve-node-request";
 import { revokeHandle } from "@/lib/handles/revoke-handle";
+import { renderMetrics } from "@/lib/metrics/render-metrics";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { buildGatewayBundle, gatewayExecArgv } from "@/lib/startup/build-gateway-bundle";
 import { createFrontServer } from "@/lib/startup/front-server";
@@ -225,11 +226,15 @@ describe("the gateway in its own process", () => {
     }
   });
 
-  it("reports the child's counters for /api/metrics", async () => {
+  it("reports the child's counters, and /api/metrics includes them", async () => {
     const json = (await gateway.metricsJson()) as Array<{ name: string; values: Array<{ value: number; labels: Record<string, string> }> }>;
     const requests = json.find((m) => m.name === "tether_gateway_requests_total");
     const polls = requests?.values.find((v) => v.labels.method === "tasks/get")?.value ?? 0;
     expect(polls).toBeGreaterThanOrEqual(3);
+    // /api/metrics (renderMetrics) sums them with this process's own, which served no poll here.
+    const { body } = await renderMetrics({ actor: admin });
+    const exposed = Number(/^tether_gateway_requests_total\{method="tasks\/get"\} (\d+)$/m.exec(body)?.[1] ?? NaN);
+    expect(exposed).toBeGreaterThanOrEqual(polls);
   });
 
   it("serves /mcp in this process while a killed child is restarted, then hands connections to the new one", async () => {
