@@ -84,6 +84,11 @@ export const ZEnv = z.object({
    * hands agents' connections to it). `false`: one process serves everything. Not under --dev.
    */
   TETHER_GATEWAY_PROCESS: ZBool.default(true),
+  /**
+   * Reverse proxies of the operator's own in front of the console: how many X-Forwarded-For
+   * entries (from the right) to believe. 0: the client's address is the socket's peer.
+   */
+  TETHER_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** `tasks/*` calls one principal may make per minute at the gateway (all instances together). */
   TETHER_GATEWAY_TASKS_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   /** Unknown-task answers to one principal within 5 minutes that raise a `gateway.enumeration_suspected` audit event. */

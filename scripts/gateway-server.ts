@@ -7,17 +7,22 @@
 // Not meant to be started by hand.
 import http from "node:http";
 import type { Socket } from "node:net";
+import { getEnv } from "@/lib/env";
 import { settleGatewayCache, stopGatewayCache } from "@/lib/gateway/gateway-cache";
 import { flushTaskRateLimits } from "@/lib/gateway/consume-task-rate-limit";
 import { flushHandleUses } from "@/lib/gateway/handle-use-buffer";
 import { gatewaySlugOf, serveGatewayRequest } from "@/lib/gateway/serve-node-request";
+import { clientAddress, pinClientAddress } from "@/lib/http/client-address";
 import { describeErrorForLog, log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/registry";
 import { proxyToConsole } from "@/lib/startup/proxy-to-console";
 
 const consoleUrl = new URL(process.env.TETHER_CONSOLE_INTERNAL_URL ?? "http://127.0.0.1:3000");
 
+const trustedProxyHops = getEnv().TETHER_TRUSTED_PROXY_HOPS;
+
 const server = http.createServer((req, res) => {
+  pinClientAddress(req, clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trustedProxyHops));
   const slug = gatewaySlugOf(req.url);
   if (slug !== null) void serveGatewayRequest(req, res, slug);
   else proxyToConsole(req, res, consoleUrl);
@@ -65,4 +70,7 @@ process.once("SIGTERM", () => void stop());
 process.on("SIGINT", () => undefined);
 process.once("disconnect", () => void stop());
 
-process.send?.({ type: "ready" });
+// Node's HTTP server tracks its connections, and so enforces headersTimeout and requestTimeout
+// (a client trickling its headers forever) and closeAllConnections(), only once it listens. So
+// it listens, on a loopback port nothing is routed to; its connections come over IPC.
+server.listen(0, "127.0.0.1", () => process.send?.({ type: "ready" }));

@@ -19,8 +19,8 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { getEnv } from "@/lib/env";
 import { registerGatewayPeer } from "@/lib/gateway/gateway-peer";
-import { gatewaySlugOf, serveGatewayRequest } from "@/lib/gateway/serve-node-request";
 import { buildGatewayBundle, gatewayExecArgv } from "@/lib/startup/build-gateway-bundle";
+import { createConsoleRequestHandler } from "@/lib/startup/console-request-handler";
 import { createFrontServer } from "@/lib/startup/front-server";
 import { GatewayProcess } from "@/lib/startup/gateway-process";
 
@@ -45,11 +45,8 @@ async function main(): Promise<void> {
   const app = next({ dev, dir: root, hostname, port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const server = http.createServer((req, res) => {
-    const slug = gatewaySlugOf(req.url);
-    if (slug !== null) void serveGatewayRequest(req, res, slug);
-    else void handle(req, res);
-  });
+  let internalPort: number | null = null;
+  const server = http.createServer(createConsoleRequestHandler({ next: handle, trustedProxyHops: getEnv().TETHER_TRUSTED_PROXY_HOPS, internalPort: () => internalPort }));
   if (dev) {
     const upgrade = app.getUpgradeHandler();
     server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
@@ -60,7 +57,7 @@ async function main(): Promise<void> {
   if (!dev && getEnv().TETHER_GATEWAY_PROCESS) {
     // The console's own listener on loopback only: where the gateway process passes the console
     // requests that arrive on connections it was handed.
-    const internalPort = await listen(server, 0, "127.0.0.1");
+    internalPort = await listen(server, 0, "127.0.0.1");
     // Plain Node on the bundled gateway; through tsx, as this process runs, if it cannot be built.
     const bundle = await buildGatewayBundle(root).catch((err: unknown) => {
       process.stderr.write(`The gateway bundle could not be built (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); running its sources through tsx.\n`);

@@ -20,11 +20,12 @@ import { systemActor } from "@/lib/auth/actor";
 import { getPrisma } from "@/lib/db/client";
 import { registerGatewayPeer } from "@/lib/gateway/gateway-peer";
 import { HANDLE_TOKEN_PATTERN } from "@/lib/gateway/handle-token";
-import { gatewaySlugOf, serveGatewayRequest } from "@/lib/gateway/serve-node-request";
+import { gatewaySlugOf } from "@/lib/gateway/serve-node-request";
 import { revokeHandle } from "@/lib/handles/revoke-handle";
 import { renderMetrics } from "@/lib/metrics/render-metrics";
 import { ensureDefaultPolicy } from "@/lib/policy/ensure-default-policy";
 import { buildGatewayBundle, gatewayExecArgv } from "@/lib/startup/build-gateway-bundle";
+import { createConsoleRequestHandler } from "@/lib/startup/console-request-handler";
 import { createFrontServer } from "@/lib/startup/front-server";
 import { GatewayProcess } from "@/lib/startup/gateway-process";
 import { classifyRequestHead } from "@/lib/startup/route-connection";
@@ -58,16 +59,21 @@ beforeAll(async () => {
   admin = actorFor(await createPrincipal(getPrisma(), { role: "admin" }));
   agent = await createAgent(admin);
 
-  consoleServer = http.createServer((req, res) => {
-    const slug = gatewaySlugOf(req.url);
-    if (slug !== null) {
-      servedByConsole++;
-      return void serveGatewayRequest(req, res, slug);
-    }
-    const body = JSON.stringify({ console: true, path: req.url, forwardedFor: req.headers["x-forwarded-for"] ?? null });
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+  // serve.ts's own request handler, with a stand-in for Next that echoes what it was given.
+  let internalPort: number | null = null;
+  const handler = createConsoleRequestHandler({
+    trustedProxyHops: 0,
+    internalPort: () => internalPort,
+    next: async (req, res) => {
+      const body = JSON.stringify({ console: true, path: req.url, forwardedFor: req.headers["x-forwarded-for"] ?? null, realIp: req.headers["x-real-ip"] ?? null });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+    },
   });
-  const internalPort = await listen(consoleServer);
+  consoleServer = http.createServer((req, res) => {
+    if (gatewaySlugOf(req.url) !== null) servedByConsole++;
+    handler(req, res);
+  });
+  internalPort = await listen(consoleServer);
   // The production path: scripts/gateway-server.ts bundled and run by plain Node.
   const bundle = await buildGatewayBundle(root);
   gateway = new GatewayProcess({
@@ -194,18 +200,38 @@ describe("the gateway in its own process", () => {
     expect(servedByConsole).toBe(before);
   });
 
-  it("passes a console request on an agent's connection back to the console, with the agent's address appended", async () => {
+  it("passes a console request on an agent's connection back to the console, with the agent's real address, not a forged one", async () => {
     const { socket, readResponse } = rawConnection();
     try {
       socket.write(mcpPost(demoServer.slug, initialize));
       expect((await readResponse()).status).toBe(200);
-      socket.write("GET /.well-known/oauth-protected-resource/mcp/x HTTP/1.1\r\nHost: tether.test\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n");
+      socket.write("GET /.well-known/oauth-protected-resource/mcp/x HTTP/1.1\r\nHost: tether.test\r\nX-Forwarded-For: 203.0.113.9\r\nX-Real-IP: 203.0.113.10\r\n\r\n");
       const answer = await readResponse();
       expect(answer.status).toBe(200);
-      expect(JSON.parse(answer.body)).toEqual({ console: true, path: "/.well-known/oauth-protected-resource/mcp/x", forwardedFor: "203.0.113.9, 127.0.0.1" });
+      expect(JSON.parse(answer.body)).toEqual({ console: true, path: "/.well-known/oauth-protected-resource/mcp/x", forwardedFor: "127.0.0.1", realIp: null });
     } finally {
       socket.destroy();
     }
+  });
+
+  it("records the agent's real address in the audit trail, whichever process serves it, whatever X-Forwarded-For claims", async () => {
+    const forged = "X-Forwarded-For: 203.0.113.9\r\nX-Real-IP: 203.0.113.10\r\n";
+    const before = await getPrisma().auditEvent.count({ where: { ip: { in: ["203.0.113.9", "203.0.113.10"] } } });
+    const { socket, readResponse } = rawConnection();
+    try {
+      socket.write(mcpPost(demoServer.slug, initialize, forged));
+      const answer = await readResponse();
+      expect(answer.status).toBe(200);
+      const sessionId = /mcp-session-id: (\S+)/i.exec(answer.headers)![1]!;
+      // A refused task call is audited (handle.denied) with the address it came from.
+      socket.write(mcpPost(demoServer.slug, JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tasks/get", params: { taskId: `tht_${"x".repeat(43)}` } }), `${forged}Mcp-Session-Id: ${sessionId}\r\n`));
+      expect((await readResponse()).status).toBe(200);
+    } finally {
+      socket.destroy();
+    }
+    const denial = await getPrisma().auditEvent.findFirst({ where: { action: "handle.denied", actorId: agent.principalId }, orderBy: { occurredAt: "desc" } });
+    expect(denial?.ip).toBe("127.0.0.1");
+    expect(await getPrisma().auditEvent.count({ where: { ip: { in: ["203.0.113.9", "203.0.113.10"] } } })).toBe(before);
   });
 
   it("refuses a handle at the child's very next call after a revocation committed in this process (the settle reaches the child)", async () => {
