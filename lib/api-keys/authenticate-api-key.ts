@@ -61,6 +61,9 @@ export async function authenticateApiKey(token: string, request: TRequestMeta = 
       `UPDATE api_key SET last_used_at = now() WHERE id = $1::uuid AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
       [key.id],
     );
+    // The row may be the gateway cache's (last_used_at changes notify nobody): without this, every
+    // later call in this process would send the same guarded, no-op UPDATE until it is evicted.
+    key.last_used_at = now;
   }
   return { type: "service", id: key.principal_id, role: key.role, name: key.name, apiKeyId: key.id, request };
 }

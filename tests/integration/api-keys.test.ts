@@ -4,7 +4,7 @@
 // revocation of the live handles minted with a revoked key, and the REST adapter with a key.
 import { randomUUID } from "node:crypto";
 import { NextRequest } from "next/server";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { GET as getApiKeysRoute, POST as postApiKeysRoute } from "@/app/api/v1/api-keys/route";
 import { POST as postRevokeRoute } from "@/app/api/v1/api-keys/[id]/revoke/route";
 import { GET as getServiceAccountsRoute, POST as postServiceAccountsRoute } from "@/app/api/v1/service-accounts/route";
@@ -19,7 +19,9 @@ import { setServiceAccountDisabled } from "@/lib/api-keys/set-service-account-di
 import { systemActor, type TActor } from "@/lib/auth/actor";
 import type { TRole } from "@/lib/auth/permissions";
 import { keyedHash } from "@/lib/crypto/secrets";
-import { getPrisma } from "@/lib/db/client";
+import { getPool, getPrisma } from "@/lib/db/client";
+import { resetEnvCache } from "@/lib/env";
+import { gatewayCache, stopGatewayCache } from "@/lib/gateway/gateway-cache";
 import { revokeLiveHandles } from "@/lib/handles/revoke-live-handles";
 import { actorFor, createPrincipal, newRequest, userActor } from "../factories/principals";
 import { auditEventsFor, auditEventsOfRequest } from "./support/audit";
@@ -569,6 +571,16 @@ describe("authenticateApiKey", () => {
   });
 
   it("updates lastUsedAt at most once a minute", async () => {
+    // What Postgres holds, read afresh by each call: the gateway cache off (it is not told of
+    // last_used_at changes, so the rewrites below would not reach it; see the next test).
+    process.env.TETHER_GATEWAY_CACHE = "false";
+    resetEnvCache();
+    stopGatewayCache();
+    onTestFinished(() => {
+      delete process.env.TETHER_GATEWAY_CACHE;
+      resetEnvCache();
+      stopGatewayCache();
+    });
     const { key, dto } = await accountWithKey();
     const lastUsed = async () => (await prisma.apiKey.findUniqueOrThrow({ where: { id: dto.id } })).lastUsedAt;
 
@@ -594,6 +606,24 @@ describe("authenticateApiKey", () => {
     await prisma.apiKey.update({ where: { id: dto.id }, data: { lastUsedAt: twoMinutesAgo } });
     await authenticateApiKey(key);
     expect(await lastUsed()).toEqual(twoMinutesAgo);
+  });
+
+  it("with the gateway cache, writes lastUsedAt once and then sends no statement per call for a minute", async () => {
+    const { key, dto } = await accountWithKey();
+    const cache = gatewayCache();
+    expect(cache).not.toBeNull();
+    for (let waited = 0; cache!.readEpoch() === null && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const updates = vi.spyOn(getPool(), "query");
+    const lastUsedWrites = () => updates.mock.calls.filter(([sql]) => typeof sql === "string" && sql.startsWith("UPDATE api_key SET last_used_at")).length;
+    try {
+      await authenticateApiKey(key);
+      expect(lastUsedWrites()).toBe(1);
+      for (let i = 0; i < 5; i++) expect(await authenticateApiKey(key)).not.toBeNull();
+      expect(lastUsedWrites()).toBe(1);
+    } finally {
+      updates.mockRestore();
+    }
+    expect((await prisma.apiKey.findUniqueOrThrow({ where: { id: dto.id } })).lastUsedAt).toBeInstanceOf(Date);
   });
 });
 
