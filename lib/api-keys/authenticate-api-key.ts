@@ -61,8 +61,8 @@ export async function authenticateApiKey(token: string, request: TRequestMeta = 
       `UPDATE api_key SET last_used_at = now() WHERE id = $1::uuid AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
       [key.id],
     );
-    // The row may be the gateway cache's (last_used_at changes notify nobody): without this, every
-    // later call in this process would send the same guarded, no-op UPDATE until it is evicted.
+    // The row may be the gateway cache's: the write's notification evicts it only once Postgres
+    // has delivered it, and until then every call here would send the same guarded, no-op UPDATE.
     key.last_used_at = now;
   }
   return { type: "service", id: key.principal_id, role: key.role, name: key.name, apiKeyId: key.id, request };
