@@ -12,6 +12,8 @@ const GATEWAY_PREFIXES = ["POST /mcp/", "GET /mcp/", "DELETE /mcp/"].map((p) => 
 /** Long enough for the longest prefix; a request line that has not matched by then is the console's. */
 const DECISION_BYTES = Math.max(...GATEWAY_PREFIXES.map((p) => p.length));
 
+const ignoreError = () => undefined;
+
 /** The route of a connection whose first bytes are `head`, or null while they could still go either way. */
 export function classifyRequestHead(head: Buffer): TConnectionRoute | null {
   let undecided = false;
@@ -57,6 +59,9 @@ export function peekConnection(socket: Socket, timeoutMs: number): Promise<{ rou
         handle.readStop();
       }
       for (let more = socket.read() as Buffer | null; more !== null; more = socket.read() as Buffer | null) chunks.push(more);
+      // Until whoever gets the socket listens for errors (Node's HTTP server does), one here must
+      // not take the console server down with it.
+      socket.on("error", ignoreError);
       resolve({ route: result.route, head: Buffer.concat(chunks) });
     };
     const onData = (chunk: Buffer) => {
