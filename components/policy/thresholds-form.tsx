@@ -129,45 +129,8 @@ export function ThresholdsForm({ version, rows }: { version: number; rows: TThre
                     <Badge tone={r.current.source === "policy" ? "success" : "neutral"}>{r.current.source === "policy" ? "policy" : "default"}</Badge>
                     {r.current.note ? <p className="mt-1 max-w-xs whitespace-normal text-xs text-warning">{r.current.note}</p> : null}
                   </td>
-                  <td className="px-2 py-2">
-                    <label htmlFor={`threshold-${r.id}-target`} className="sr-only">
-                      {r.id} target
-                    </label>
-                    <input
-                      id={`threshold-${r.id}-target`}
-                      inputMode="decimal"
-                      value={values[r.id]!.target}
-                      onChange={(e) => update(r.id, { target: e.target.value })}
-                      aria-invalid={targetError ? true : undefined}
-                      aria-describedby={targetError ? `threshold-${r.id}-target-error` : undefined}
-                      className={clsx(CONTROL, "w-28")}
-                    />
-                    {targetError ? (
-                      <p id={`threshold-${r.id}-target-error`} className="mt-1 max-w-[14rem] text-xs text-danger">
-                        {targetError}
-                      </p>
-                    ) : null}
-                  </td>
-                  <td className="px-2 py-2">
-                    <label htmlFor={`threshold-${r.id}-partial`} className="sr-only">
-                      {r.id} partial bound
-                    </label>
-                    <input
-                      id={`threshold-${r.id}-partial`}
-                      inputMode="decimal"
-                      placeholder="none"
-                      value={values[r.id]!.partial}
-                      onChange={(e) => update(r.id, { partial: e.target.value })}
-                      aria-invalid={partialError ? true : undefined}
-                      aria-describedby={partialError ? `threshold-${r.id}-partial-error` : undefined}
-                      className={clsx(CONTROL, "w-28")}
-                    />
-                    {partialError ? (
-                      <p id={`threshold-${r.id}-partial-error`} className="mt-1 max-w-[14rem] text-xs text-danger">
-                        {partialError}
-                      </p>
-                    ) : null}
-                  </td>
+                  <ThresholdInput id={r.id} field="target" label="target" value={values[r.id]!.target} error={targetError} onChange={(target) => update(r.id, { target })} />
+                  <ThresholdInput id={r.id} field="partial" label="partial bound" placeholder="none" value={values[r.id]!.partial} error={partialError} onChange={(partial) => update(r.id, { partial })} />
                 </tr>
               );
             })}
@@ -206,6 +169,41 @@ export function ThresholdsForm({ version, rows }: { version: number; rows: TThre
         {edited.length === 0 ? <span className="text-sm text-fg-muted">Change a threshold to save a new version.</span> : <span className="text-sm text-fg-muted">Changing {edited.map((r) => r.id).join(", ")}.</span>}
       </div>
     </form>
+  );
+}
+
+/** One editable bound of a control, with its error under it. */
+function ThresholdInput(props: {
+  id: string;
+  field: "target" | "partial";
+  label: string;
+  placeholder?: string;
+  value: string;
+  error: string | undefined;
+  onChange(value: string): void;
+}) {
+  const inputId = `threshold-${props.id}-${props.field}`;
+  return (
+    <td className="px-2 py-2">
+      <label htmlFor={inputId} className="sr-only">
+        {props.id} {props.label}
+      </label>
+      <input
+        id={inputId}
+        inputMode="decimal"
+        placeholder={props.placeholder}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? `${inputId}-error` : undefined}
+        className={clsx(CONTROL, "w-28")}
+      />
+      {props.error ? (
+        <p id={`${inputId}-error`} className="mt-1 max-w-[14rem] text-xs text-danger">
+          {props.error}
+        </p>
+      ) : null}
+    </td>
   );
 }
 

@@ -10,7 +10,7 @@ import { settledAfter } from "@/lib/gateway/gateway-cache";
 import { getCurrentPolicy } from "./get-current-policy";
 import { lockPolicy } from "./lock-policy";
 import { MEASURED_CONTROLS } from "./measured-controls";
-import { complianceThresholdsInputSchema, type TComplianceThresholdsChangeResult, type TThresholdChange } from "./schemas";
+import { complianceThresholdsInputSchema, policySettingsOf, type TComplianceThresholdsChangeResult, type TThresholdChange } from "./schemas";
 
 const ZInput = complianceThresholdsInputSchema(MEASURED_CONTROLS);
 
@@ -54,13 +54,7 @@ export async function changeComplianceThresholds(input: { actor: TActor; data: u
       await tx.handlePolicy.create({
         data: {
           version,
-          maxTtlMs: current.maxTtlMs,
-          defaultTtlMs: current.defaultTtlMs,
-          maxLiveHandlesPerPrincipal: current.maxLiveHandlesPerPrincipal,
-          requireSessionBinding: current.requireSessionBinding,
-          allowedOperations: current.allowedOperations,
-          pollAuditLevel: current.pollAuditLevel,
-          minValidVersion: current.minValidVersion,
+          ...policySettingsOf(current),
           thresholds: stored as Prisma.InputJsonValue,
           reason,
           createdById: actor.type === "system" ? null : actor.id,

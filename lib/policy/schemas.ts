@@ -116,6 +116,11 @@ export const ZPolicySettings = z.object({
 });
 export type TPolicySettings = z.infer<typeof ZPolicySettings>;
 
+/** Just the stored settings of a policy version (what a new version carries over unless changed). */
+export function policySettingsOf(policy: TPolicySettings): TPolicySettings {
+  return Object.fromEntries(POLICY_SETTING_KEYS.map((key) => [key, policy[key]])) as TPolicySettings;
+}
+
 /** One field's change between two versions. */
 export type TPolicyChange = { from: z.core.util.JSONType; to: z.core.util.JSONType };
 export type TPolicyChanges = Partial<Record<TPolicySettingKey, TPolicyChange>>;

@@ -11,7 +11,7 @@ import { formatTimestamp } from "@/lib/format";
 import { describeChanges, describeSetting } from "@/lib/policy/describe-policy";
 import { getComplianceThresholds, type TComplianceThresholds } from "@/lib/policy/get-compliance-thresholds";
 import { listPolicyVersions } from "@/lib/policy/list-policy-versions";
-import { POLL_AUDIT_LEVEL_LABELS, formatThreshold, type TPolicyVersionDto } from "@/lib/policy/schemas";
+import { POLL_AUDIT_LEVEL_LABELS, formatThreshold, policySettingsOf, type TPolicyVersionDto } from "@/lib/policy/schemas";
 
 export const metadata: Metadata = { title: "Admin · Policy" };
 
@@ -32,18 +32,7 @@ export default async function PolicyPage() {
       {current ? (
         <div className="space-y-8">
           <CurrentPolicy policy={current} />
-          <PolicyForm
-            policy={{
-              version: current.version,
-              maxTtlMs: current.maxTtlMs,
-              defaultTtlMs: current.defaultTtlMs,
-              maxLiveHandlesPerPrincipal: current.maxLiveHandlesPerPrincipal,
-              requireSessionBinding: current.requireSessionBinding,
-              allowedOperations: current.allowedOperations,
-              pollAuditLevel: current.pollAuditLevel,
-              minValidVersion: current.minValidVersion,
-            }}
-          />
+          <PolicyForm policy={{ version: current.version, ...policySettingsOf(current) }} />
           {thresholds ? <ThresholdsForm version={thresholds.version} rows={thresholds.controls} /> : null}
           <VersionHistory versions={versions} thresholdChanges={thresholds?.changesByVersion ?? {}} auditLink={actorCan(actor, "audit.read")} />
         </div>
