@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-type TCounts = { passed: number; failed: number; skipped: number };
+type TCounts = { passed: number; failed: number; skipped: number; failures?: string[] };
 type TStage = { name: string; run: (reportDir: string) => Promise<TCounts> };
 
 const bin = (name: string) => path.join("node_modules", ".bin", name);
@@ -30,14 +30,58 @@ function vitest(project: string): TStage {
     async run(dir) {
       const out = path.join(dir, `${project}.json`);
       const code = await exec(bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`]);
-      const counts = readJson(out, (r: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }) => ({
+      const counts = readJson(out, (r: TVitestReport) => ({
         passed: r.numPassedTests,
         failed: r.numFailedTests,
         skipped: r.numPendingTests + r.numTodoTests,
+        failures: vitestFailures(r),
       }));
       return finish(code, counts);
     },
   };
+}
+
+type TVitestReport = {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults?: { name: string; message?: string; status?: string; assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[] }[];
+};
+
+/** Each failed test (or a file that failed to load) as "file › name: first line of the error". */
+function vitestFailures(r: TVitestReport): string[] {
+  const out: string[] = [];
+  for (const file of r.testResults ?? []) {
+    const rel = path.relative(process.cwd(), file.name);
+    const failed = (file.assertionResults ?? []).filter((a) => a.status === "failed");
+    for (const a of failed) out.push(`${rel} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+    if (!failed.length && file.status === "failed") out.push(`${rel}: ${firstLine(file.message)}`);
+  }
+  return out;
+}
+
+type TPlaywrightSuite = { title: string; specs?: { title: string; ok: boolean; tests?: { results?: { error?: { message?: string } }[] }[] }[]; suites?: TPlaywrightSuite[] };
+
+function playwrightFailures(suites: TPlaywrightSuite[] | undefined, trail: string[] = []): string[] {
+  const out: string[] = [];
+  for (const s of suites ?? []) {
+    const here = [...trail, s.title].filter(Boolean);
+    for (const spec of s.specs ?? []) {
+      if (spec.ok) continue;
+      const error = spec.tests?.flatMap((t) => t.results ?? []).find((res) => res.error)?.error?.message;
+      out.push(`${[...here, spec.title].join(" › ")}: ${firstLine(error)}`);
+    }
+    out.push(...playwrightFailures(s.suites, here));
+  }
+  return out;
+}
+
+/** The first non-empty line of an error, without terminal colours, kept short for the summary. */
+function firstLine(message: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const line = (message ?? "").replace(/\u001b\[[0-9;]*m/g, "").split("\n").find((l) => l.trim()) ?? "(no message)";
+  return line.trim().slice(0, 300);
 }
 
 const e2e: TStage = {
@@ -45,10 +89,11 @@ const e2e: TStage = {
   async run(dir) {
     const out = path.join(dir, "e2e.json");
     const code = await exec(bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: out });
-    const counts = readJson(out, (r: { stats: { expected: number; unexpected: number; flaky: number; skipped: number } }) => ({
+    const counts = readJson(out, (r: { stats: { expected: number; unexpected: number; flaky: number; skipped: number }; suites?: TPlaywrightSuite[] }) => ({
       passed: r.stats.expected + r.stats.flaky,
       failed: r.stats.unexpected,
       skipped: r.stats.skipped,
+      failures: playwrightFailures(r.suites),
     }));
     return finish(code, counts);
   },
@@ -82,6 +127,7 @@ const only = process.argv.slice(2);
 const reportDir = mkdtempSync(path.join(tmpdir(), "tether-test-"));
 const total: TCounts = { passed: 0, failed: 0, skipped: 0 };
 const summary: string[] = [];
+const failures: string[] = [];
 for (const stage of stages) {
   if (only.length && !only.some((o) => stage.name.startsWith(o))) continue;
   process.stdout.write(`\n=== ${stage.name} ===\n`);
@@ -90,8 +136,11 @@ for (const stage of stages) {
   total.passed += c.passed;
   total.failed += c.failed;
   total.skipped += c.skipped;
+  failures.push(...(c.failures ?? []).map((f) => `  ${stage.name}: ${f}`));
   summary.push(`${c.failed ? "FAIL" : "ok  "} ${stage.name.padEnd(18)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 rmSync(reportDir, { recursive: true, force: true });
+// The failed tests are listed again at the end, where a CI log's tail shows them.
+if (failures.length) process.stdout.write(`\nFailed:\n${failures.join("\n")}\n`);
 process.stdout.write(`\n${summary.join("\n")}\n\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
 process.exit(total.failed ? 1 : 0);
