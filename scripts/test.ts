@@ -79,7 +79,6 @@ function playwrightFailures(suites: TPlaywrightSuite[] | undefined, trail: strin
 
 /** The first non-empty line of an error, without terminal colours, kept short for the summary. */
 function firstLine(message: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
   const line = (message ?? "").replace(/\u001b\[[0-9;]*m/g, "").split("\n").find((l) => l.trim()) ?? "(no message)";
   return line.trim().slice(0, 300);
 }
