@@ -82,16 +82,23 @@ async function extCall(apiKey: string, method: string, params: Record<string, un
   return { status: response.status, body: json };
 }
 
-/** A running task (10 s) on the extension wire; returns its token and handle row. */
-async function issue(agent: { apiKey: string }, slug = server.slug, seconds = 10, args: Record<string, unknown> = {}) {
+/**
+ * How long an issued task works unless a test ends it with `ext.complete(upstreamId)`: long enough
+ * that no test sees it end on its own, so "still working" never depends on how loaded the machine is.
+ */
+const LONG = 3_600;
+
+/** A running task on the extension wire; returns its token, handle row and upstream task id. */
+async function issue(agent: { apiKey: string }, slug = server.slug, seconds = LONG, args: Record<string, unknown> = {}) {
   const created = await extCall(agent.apiKey, "tools/call", { name: "slow_task", arguments: { seconds, ...args } }, { slug });
   expect(created.body.error).toBeUndefined();
   const token = created.body.result!.taskId as string;
   expect(token).toMatch(HANDLE_TOKEN_PATTERN);
   const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(token) } });
+  const upstreamId = decryptSecret(handle.upstreamTaskIdEnc, upstreamTaskContext(handle.id));
   secrets.add(token);
-  secrets.add(decryptSecret(handle.upstreamTaskIdEnc, upstreamTaskContext(handle.id)));
-  return { token, handle, created: created.body.result! };
+  secrets.add(upstreamId);
+  return { token, handle, upstreamId, created: created.body.result! };
 }
 
 async function expectNotFound(call: Promise<TAnswer>, handleId: string | null): Promise<string> {
@@ -115,6 +122,45 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+type TSseMessage = { method?: string; params: Record<string, unknown> };
+
+/**
+ * An SSE answer read as it arrives. `until` reads until the complete events so far satisfy a
+ * condition, each read raced against what is left of its deadline, so a missing event fails with
+ * what the stream did carry instead of blocking until the test's own timeout.
+ */
+function sseStream(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const messages = (): TSseMessage[] =>
+    text
+      .replaceAll("\r\n", "\n")
+      .split("\n\n")
+      .slice(0, -1) // the last piece is an event still arriving (or empty)
+      .flatMap((event) => event.split("\n").filter((l) => l.startsWith("data: ")))
+      .map((l) => JSON.parse(l.slice(6)) as TSseMessage);
+  return {
+    text: () => text,
+    messages,
+    async until(done: (messages: TSseMessage[]) => boolean, what: string, ms = 10_000): Promise<TSseMessage[]> {
+      const deadline = Date.now() + ms;
+      while (!done(messages())) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+        });
+        const next = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
+        if (next === "timeout") throw new Error(`no ${what} on the stream within ${ms} ms; it carried: ${JSON.stringify(text)}`);
+        if (next.done) throw new Error(`the stream ended before ${what}; it carried: ${JSON.stringify(text)}`);
+        text += decoder.decode(next.value, { stream: true });
+      }
+      return messages();
+    },
+    cancel: () => reader.cancel().catch(() => undefined),
+  };
 }
 
 beforeAll(async () => {
@@ -177,7 +223,7 @@ describe("minting on the extension wire", () => {
   it("cancels a task the upstream created for a request that did not opt in, and issues no handle", async () => {
     const agent = await createAgent(admin);
     const before = new Set(ext.taskIds());
-    const answer = await extCall(agent.apiKey, "tools/call", { name: "rogue_task", arguments: { seconds: 10 } }, { optIn: false });
+    const answer = await extCall(agent.apiKey, "tools/call", { name: "rogue_task", arguments: { seconds: LONG } }, { optIn: false });
     expect(answer.body.error?.message).toContain("did not opt into tasks");
     const rogue = ext.taskIds().find((id) => !before.has(id))!;
     expect(ext.task(rogue)!.status).toBe("cancelled");
@@ -203,20 +249,21 @@ describe("minting on the extension wire", () => {
 describe("the binding matrix on the extension wire", () => {
   it("allows the owner's key: get, the result inline, update for input, cancel; and audits them", async () => {
     const agent = await createAgent(admin);
-    const { token, handle } = await issue(agent, server.slug, 0.3);
+    const { token, handle, upstreamId } = await issue(agent);
     const working = await extCall(agent.apiKey, "tasks/get", { taskId: token });
     expect(working.body.result).toMatchObject({ resultType: "complete", taskId: token, status: "working", ttlMs: handle.effectiveTtlMs });
     // The upstream got its own id in the body and in the Mcp-Name header (it checks they agree).
-    const upstreamId = decryptSecret(handle.upstreamTaskIdEnc, upstreamTaskContext(handle.id));
     expect(ext.received.findLast((r) => r.method === "tasks/get")).toMatchObject({ headers: { "mcp-name": upstreamId }, params: { taskId: upstreamId } });
+    expect(ext.complete(upstreamId)).toBe("completed");
     const done = await waitFor(() => extCall(agent.apiKey, "tasks/get", { taskId: token }), (a) => a.body.result?.status === "completed", "completion");
-    expect(done.body.result).toMatchObject({ taskId: token, status: "completed", result: { content: [{ type: "text", text: "done after 0.3 s" }] } });
+    expect(done.body.result).toMatchObject({ taskId: token, status: "completed", result: { content: [{ type: "text", text: `done after ${LONG} s` }] } });
     expect(JSON.stringify(done.body)).not.toContain(upstreamId);
     expect(await getPrisma().handle.findUniqueOrThrow({ where: { id: handle.id } })).toMatchObject({ status: "completed" });
     expect(await getPrisma().auditEvent.count({ where: { action: "handle.result_fetched", targetId: handle.id } })).toBeGreaterThanOrEqual(1);
 
     // input_required → tasks/update → completed, with the answer in the result.
-    const asking = await issue(agent, server.slug, 0.05, { ask: true });
+    const asking = await issue(agent, server.slug, LONG, { ask: true });
+    expect(ext.complete(asking.upstreamId)).toBe("input_required");
     const waiting = await waitFor(() => extCall(agent.apiKey, "tasks/get", { taskId: asking.token }), (a) => a.body.result?.status === "input_required", "input_required");
     expect(waiting.body.result).toMatchObject({ inputRequests: { name: { method: "elicitation/create" } } });
     const ack = await extCall(agent.apiKey, "tasks/update", { taskId: asking.token, inputResponses: { name: { action: "accept", content: { name: "Luca" } } } });
@@ -229,13 +276,13 @@ describe("the binding matrix on the extension wire", () => {
     const cancelled = await extCall(agent.apiKey, "tasks/cancel", { taskId: running.token });
     expect(cancelled.body.result).toEqual({ resultType: "complete" });
     expect(await getPrisma().handle.findUniqueOrThrow({ where: { id: running.handle.id } })).toMatchObject({ cancelState: "confirmed" });
-    const upstreamRunning = decryptSecret(running.handle.upstreamTaskIdEnc, upstreamTaskContext(running.handle.id));
-    expect(ext.task(upstreamRunning)!.status).toBe("cancelled");
+    expect(ext.task(running.upstreamId)!.status).toBe("cancelled");
   });
 
   it("passes a failed task's JSON-RPC error through inline, and the handle records the failure", async () => {
     const agent = await createAgent(admin);
-    const { token, handle } = await issue(agent, server.slug, 0.05, { fail: true });
+    const { token, handle, upstreamId } = await issue(agent, server.slug, LONG, { fail: true });
+    expect(ext.complete(upstreamId)).toBe("failed");
     const failed = await waitFor(() => extCall(agent.apiKey, "tasks/get", { taskId: token }), (a) => a.body.result?.status === "failed", "failure");
     expect(failed.body.result).toMatchObject({ taskId: token, status: "failed", error: { code: -32603, message: "the work failed" } });
     expect(await getPrisma().handle.findUniqueOrThrow({ where: { id: handle.id } })).toMatchObject({ status: "failed" });
@@ -246,7 +293,8 @@ describe("the binding matrix on the extension wire", () => {
     await setPolicy({ allowedOperations: policy.allowedOperations.filter((o) => o !== "tasks/result") });
     try {
       const agent = await createAgent(admin);
-      const { token, handle } = await issue(agent, server.slug, 0.05);
+      const { token, handle, upstreamId } = await issue(agent);
+      expect(ext.complete(upstreamId)).toBe("completed");
       const ended = await waitFor(() => extCall(agent.apiKey, "tasks/get", { taskId: token }), (a) => a.body.result?.status === "completed", "completion");
       expect(ended.body.result).not.toHaveProperty("result");
       expect(ended.body.result!.statusMessage).toContain("does not allow fetching task results");
@@ -355,8 +403,9 @@ describe("the binding matrix on the extension wire", () => {
 describe("status on the extension wire", () => {
   it("rewrites notifications/tasks on a subscriptions/listen stream to the agent's token, and drops what is not the agent's", async () => {
     const [agent, other] = [await createAgent(admin), await createAgent(admin)];
-    const mine = await issue(agent, server.slug, 0.5);
-    const theirs = await issue(other, server.slug, 0.5);
+    // Both stay working until the subscription is in place; then the test ends them.
+    const mine = await issue(agent);
+    const theirs = await issue(other);
     const response = await gatewayFetch(`${GATEWAY_ORIGIN}/mcp/${server.slug}`, {
       method: "POST",
       headers: { authorization: `Bearer ${agent.apiKey}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": VERSION, "mcp-method": "subscriptions/listen" },
@@ -371,29 +420,32 @@ describe("status on the extension wire", () => {
       }),
     });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    const deadline = Date.now() + 10_000;
-    while (!text.includes('"status":"completed"') && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value);
+    const stream = sseStream(response.body!);
+    let messages: TSseMessage[];
+    try {
+      // The upstream acknowledges once it listens: from then on it pushes every change.
+      await stream.until((ms) => ms.some((m) => m.method === "notifications/subscriptions/acknowledged"), "acknowledgement");
+      // Theirs first: the upstream's stream is ordered, so a leak of it would arrive before mine's.
+      expect(ext.complete(theirs.upstreamId)).toBe("completed");
+      expect(ext.complete(mine.upstreamId)).toBe("completed");
+      messages = await stream.until((ms) => ms.some((m) => m.method === "notifications/tasks" && m.params.status === "completed"), "completion notification");
+    } finally {
+      await stream.cancel();
     }
-    await reader.cancel();
-    const messages = text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)) as { method: string; params: Record<string, unknown> });
     expect(messages[0]).toMatchObject({ method: "notifications/subscriptions/acknowledged", params: { notifications: { taskIds: [mine.token] } } });
     const completed = messages.find((m) => m.method === "notifications/tasks" && m.params.status === "completed")!;
     expect(completed.params).toMatchObject({ taskId: mine.token, ttlMs: mine.handle.effectiveTtlMs, result: { content: [{ type: "text" }] } });
-    for (const secret of [decryptSecret(mine.handle.upstreamTaskIdEnc, upstreamTaskContext(mine.handle.id)), theirs.token]) expect(text).not.toContain(secret);
+    expect(messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params.taskId)).toEqual([mine.token]);
+    for (const secret of [mine.upstreamId, theirs.upstreamId, theirs.token]) expect(stream.text()).not.toContain(secret);
     // The other agent's token was checked like any use, refused and audited.
     expect(await getPrisma().auditEvent.count({ where: { action: "handle.denied", targetId: theirs.handle.id } })).toBe(1);
   });
 
   it("is kept current by the status-sync worker with tasks/get framed for the extension", async () => {
     const agent = await createAgent(admin);
-    const { handle } = await issue(agent, server.slug, 0.2);
-    await new Promise((r) => setTimeout(r, 400));
+    const { handle, upstreamId } = await issue(agent);
+    expect(ext.complete(upstreamId)).toBe("completed");
+    const asked = ext.received.length;
     await getPrisma().handle.update({ where: { id: handle.id }, data: { nextPollAt: new Date(Date.now() - 1000) } });
     await waitFor(
       async () => {
@@ -405,17 +457,21 @@ describe("status on the extension wire", () => {
     );
     const changed = await getPrisma().auditEvent.findFirstOrThrow({ where: { action: "handle.status_changed", targetId: handle.id } });
     expect(changed.payload).toMatchObject({ to: "completed" });
+    // The worker asked with the extension's framing: the upstream id in the body and Mcp-Name, and the opt-in.
+    expect(ext.received.slice(asked).find((r) => r.method === "tasks/get" && r.params.taskId === upstreamId)).toMatchObject({
+      headers: { "mcp-name": upstreamId, authorization: `Bearer ${ext.bearerToken}` },
+      params: { _meta: { "io.modelcontextprotocol/clientCapabilities": { extensions: { [EXT]: {} } } } },
+    });
   });
 });
 
 describe("the console on the extension wire", () => {
   it("lets support cancel an extension handle: tasks/cancel upstream without a session, then the real status", async () => {
     const agent = await createAgent(admin);
-    const { handle } = await issue(agent);
+    const { handle, upstreamId } = await issue(agent);
     const support = actorFor(await createPrincipal(getPrisma(), { role: "support" }));
     const dto = await cancelHandle({ actor: support, data: { accessor: handle.accessor, reason: "customer withdrew the request" } });
     expect(dto).toMatchObject({ wire: "ext_2026_07_28", cancelState: "confirmed", status: "cancelled" });
-    const upstreamId = decryptSecret(handle.upstreamTaskIdEnc, upstreamTaskContext(handle.id));
     expect(ext.task(upstreamId)!.status).toBe("cancelled");
     expect(ext.received.findLast((r) => r.method === "tasks/cancel")).toMatchObject({ headers: { "mcp-name": upstreamId, authorization: `Bearer ${ext.bearerToken}` } });
     const detail = await getHandle({ actor: support, accessor: handle.accessor });

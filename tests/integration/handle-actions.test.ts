@@ -300,21 +300,34 @@ describe("cancelHandle", () => {
   it("keeps retrying an unreachable upstream with backoff, and confirms once it is back", async () => {
     const { handle } = await mint("queued_task", { queueSeconds: 120, seconds: 1 }, proxiedServer.slug);
     await proxy.stop();
+    // The backoff is added to the database's now() of the transaction that records the outcome.
+    // That instant lies after the attempt began (taken here, before it) and no later than the
+    // outcome event's occurredAt (stamped in that transaction): the delay is bracketed by the two,
+    // whatever else the attempt spent its time on. (Timestamps are whole ms: 1 ms of rounding.)
+    const backoff = async (attempt: number, began: number, nextAttemptAt: Date) => {
+      const outcome = (await events(handle.id)).find((e) => e.action === "handle.cancel_outcome" && (e.payload as { attempt: number }).attempt === attempt);
+      expect(outcome?.payload).toMatchObject({ outcome: "unreachable", nextAttemptAt: nextAttemptAt.toISOString() });
+      return { atLeast: nextAttemptAt.getTime() - began, atMost: nextAttemptAt.getTime() - outcome!.occurredAt.getTime() };
+    };
     try {
+      const firstBegan = Date.now();
       const first = await cancelHandle({ actor: as("support"), data: { accessor: handle.accessor, reason: "upstream flaky" } });
       expect(first).toMatchObject({ status: "working", lifecycle: "revoked", cancel: { state: "unreachable", attempts: 1 } });
-      const firstRetry = first.cancel.nextAttemptAt!;
-      expect(firstRetry.getTime() - Date.now()).toBeGreaterThan(3_000);
-      expect(firstRetry.getTime() - Date.now()).toBeLessThan(6_000);
+      const firstRetry = await backoff(1, firstBegan, first.cancel.nextAttemptAt!);
+      expect(firstRetry.atLeast).toBeGreaterThanOrEqual(4_500); // 5 s - 10 %
+      expect(firstRetry.atMost).toBeLessThanOrEqual(5_501); // 5 s + 10 %
 
       // Not due yet: nothing is claimed.
       expect(await retryDueCancels()).toBe(0);
       // Time passes (the backoff ran out) while the upstream is still down; two workers race for it.
       await prisma().handle.update({ where: { id: handle.id }, data: { cancelNextAttemptAt: new Date(Date.now() - 1) } });
+      const secondBegan = Date.now();
       expect((await Promise.all([retryDueCancels(), retryDueCancels()])).reduce((a, b) => a + b)).toBe(1);
       const second = await getHandle({ actor: as("support"), accessor: handle.accessor });
       expect(second.cancel).toMatchObject({ state: "unreachable", attempts: 2 });
-      expect(second.cancel.nextAttemptAt!.getTime() - Date.now()).toBeGreaterThan(8_000); // doubled
+      const secondRetry = await backoff(2, secondBegan, second.cancel.nextAttemptAt!); // doubled
+      expect(secondRetry.atLeast).toBeGreaterThanOrEqual(9_000); // 10 s - 10 %
+      expect(secondRetry.atMost).toBeLessThanOrEqual(11_001); // 10 s + 10 %
     } finally {
       await proxy.start();
     }

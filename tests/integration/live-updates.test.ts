@@ -42,6 +42,21 @@ vi.mock("@/lib/auth/permissions", async (importOriginal) => {
   };
 });
 
+// When the gateway's transaction that folds an observed status change into a handle has committed
+// (performance.now(), by handle id): delivery is timed from there, not from the agent's call. The
+// real recordHandleUse runs unchanged.
+const gatewayCommits = vi.hoisted(() => new Map<string, number>());
+vi.mock("@/lib/gateway/record-handle-use", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("@/lib/gateway/record-handle-use")>();
+  return {
+    ...actual,
+    recordHandleUse: async (input: Parameters<typeof actual.recordHandleUse>[0]) => {
+      await actual.recordHandleUse(input);
+      if (input.observed !== null && input.observed.status !== input.handle.status) gatewayCommits.set(input.handle.id, performance.now());
+    },
+  };
+});
+
 setUpOwnDatabase(); // notifications are per database: no other file's changes on this channel
 setUpTestSecrets();
 
@@ -213,7 +228,8 @@ describe("GET /api/live", () => {
       applyObservedStatus(tx, { handle, observed: { status: "input_required", statusMessage: "Need a decision" }, source: "poller", requestId: `req-${randomUUID()}`, countUse: false }),
     );
     const committed = performance.now();
-    const [ea, eb] = await Promise.all([a.next(handleEvent(handle.accessor, "status"), 1_000, fromA), b.next(handleEvent(handle.accessor, "status"), 1_000, fromB)]);
+    // Waits longer than the claim, so a slow run fails on the latency it measured, not on "no event".
+    const [ea, eb] = await Promise.all([a.next(handleEvent(handle.accessor, "status"), 5_000, fromA), b.next(handleEvent(handle.accessor, "status"), 5_000, fromB)]);
     for (const e of [ea, eb]) {
       expect(e.at - committed).toBeLessThan(1_000);
       expect((e.data as TLiveHandleEvent).changes).toContainEqual({ change: "status", accessor: handle.accessor, status: "input_required", revoked: false, serverId: server.id });
@@ -230,12 +246,18 @@ describe("GET /api/live", () => {
     const row = await prisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
     await stream.next(handleEvent(row.accessor, "issued"), 1_000, from);
 
-    await new Promise((r) => setTimeout(r, 1_300)); // the upstream task completes after a second
+    // The upstream task completes after about a second: poll as an agent would until the gateway sees it.
     from = stream.events.length;
-    const polled = performance.now();
-    expect((await connected.client.experimental.tasks.getTask(task.taskId)).status).toBe("completed");
-    const completed = await stream.next(handleEvent(row.accessor, "status"), 1_000, from);
-    expect(completed.at - polled).toBeLessThan(1_000);
+    let status: string | undefined;
+    for (const deadline = Date.now() + 10_000; status !== "completed" && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await connected.client.experimental.tasks.getTask(task.taskId)).status;
+    }
+    expect(status, "the gateway did not see the upstream task complete within 10 s").toBe("completed");
+    const committed = gatewayCommits.get(row.id);
+    expect(committed, "the gateway committed no status change for the handle").toBeDefined();
+    const completed = await stream.next(handleEvent(row.accessor, "status"), 5_000, from);
+    expect(completed.at - committed!).toBeLessThan(1_000);
     expect((completed.data as TLiveHandleEvent).changes.find((c) => c.accessor === row.accessor)).toMatchObject({ status: "completed", revoked: false });
 
     from = stream.events.length;

@@ -90,11 +90,15 @@ describe("rate-limit counters", () => {
   it("starts a new window once the old one has passed", async () => {
     const prisma = getPrisma();
     const k = key("window");
-    await incrementRateLimit(prisma, k, 1);
-    const before = await incrementRateLimit(prisma, k, 1);
+    const first = await incrementRateLimit(prisma, k, 3);
+    const before = await incrementRateLimit(prisma, k, 3);
     expect(before.count).toBe(2);
+    expect(before.resetAt).toEqual(first.resetAt);
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Until the window's end has passed (Postgres and this process share the host's clock).
+    const end = before.resetAt.getTime();
+    for (const deadline = Date.now() + 5_000; Date.now() <= end && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(Date.now(), "the 3 s window did not end within 5 s").toBeGreaterThan(end);
 
     expect(await peekRateLimit(prisma, k)).toMatchObject({ count: 0, retryAfterSeconds: 0 });
     const after = await incrementRateLimit(prisma, k, 1);

@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { JWTPayload } from "jose";
 import { NextRequest } from "next/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as getRoute, PATCH as patchRoute } from "@/app/api/v1/servers/[id]/route";
 import { POST as registerRoute } from "@/app/api/v1/servers/route";
 import { createApiKey } from "@/lib/api-keys/create-api-key";
@@ -106,6 +106,21 @@ async function connected(serverSlug: string) {
   const c = await connectAgent(agent, serverSlug);
   open.push(c);
   return c.client;
+}
+
+/** Connects, and also answers the status of the client's GET stream once the gateway has answered it (after the gateway opened it upstream). */
+async function connectedWithStream(serverSlug: string) {
+  let streamOpened!: (status: number) => void;
+  const stream = new Promise<number>((resolve) => (streamOpened = resolve));
+  const c = await connectAgent(agent, serverSlug, undefined, {
+    fetch: async (input, init) => {
+      const response = await gatewayFetch(input, init);
+      if (init?.method === "GET") streamOpened(response.status);
+      return response;
+    },
+  });
+  open.push(c);
+  return { client: c.client, stream };
 }
 
 function asText(value: unknown): string {
@@ -272,18 +287,21 @@ describe("calling an upstream with OAuth client credentials", () => {
     const before = idp.issuedTo(CLIENT.clientId);
     const client = await connected(server.slug);
     await client.listTools();
-    const task = await createTask(client, "long_task", { seconds: 0.3 });
+    // Long enough to be working still at every step below, however slow the machine.
+    const task = await createTask(client, "long_task", { seconds: 30 });
     expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe("working");
-    await new Promise((r) => setTimeout(r, 400));
-    // The poller sees the task finish, with the server's token.
+    // The poller polls the task at the upstream, with the server's token.
     const handle = () => getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
     await getPrisma().handle.updateMany({ where: { serverId: server.id }, data: { nextPollAt: null, pollLeaseUntil: null } });
     const round = await syncHandleStatuses();
+    expect(round.polled).toBeGreaterThanOrEqual(1);
     expect(round.failures).toBe(0);
-    expect((await handle()).status).toBe("completed");
-    // So does a health check.
+    expect(await handle()).toMatchObject({ status: "working", lastPolledAt: expect.any(Date), pollFailures: 0 });
+    // So does a health check, of this server only: another OAuth server of the same client that
+    // came due would fetch a token of its own.
+    await getPrisma().$executeRaw`UPDATE mcp_server SET next_health_check_at = now() + interval '1 hour' WHERE id <> ${server.id}::uuid`;
     await getPrisma().mcpServer.update({ where: { id: server.id }, data: { nextHealthCheckAt: null } });
-    expect(await runHealthChecks()).toBeGreaterThanOrEqual(1);
+    expect(await runHealthChecks()).toBe(1);
     expect(await getPrisma().mcpServer.findUniqueOrThrow({ where: { id: server.id } })).toMatchObject({ health: "up", lastErrorKind: null });
 
     expect(idp.issuedTo(CLIENT.clientId) - before).toBe(1);
@@ -293,22 +311,36 @@ describe("calling an upstream with OAuth client credentials", () => {
     const server = await registered(SHORT, "short");
     const before = idp.issuedTo(SHORT.clientId);
     const refusedBefore = refusals;
-    const client = await connected(server.slug);
-    await client.listTools();
-    await client.listTools();
-    expect(idp.issuedTo(SHORT.clientId) - before).toBe(1);
-    await new Promise((r) => setTimeout(r, 1_500)); // the token lives 2 s; Tether renews it a second early
-    const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name)).toContain("long_task");
-    expect(idp.issuedTo(SHORT.clientId) - before).toBe(2);
-    expect(refusals).toBe(refusedBefore);
+    // One clock for Tether's token cache, the provider (iat, exp) and the upstream (jose checks exp):
+    // all three run in this process and read Date, so moving it is time passing for each of them,
+    // and however slow the machine, no call below is made later than the test says. It starts on a
+    // whole second, so the token's exp (whole seconds) is exactly 2 s after it was issued.
+    const t0 = Math.ceil(Date.now() / 1000) * 1000;
+    vi.useFakeTimers({ toFake: ["Date"], now: t0 });
+    try {
+      const client = await connected(server.slug);
+      await client.listTools();
+      await client.listTools();
+      expect(idp.issuedTo(SHORT.clientId) - before).toBe(1);
+      vi.setSystemTime(t0 + 900); // before the refresh point: the cached token still serves
+      await client.listTools();
+      expect(idp.issuedTo(SHORT.clientId) - before).toBe(1);
+      vi.setSystemTime(t0 + 1_500); // the token lives 2 s; Tether renews it a second early
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name)).toContain("long_task");
+      expect(idp.issuedTo(SHORT.clientId) - before).toBe(2);
+      expect(refusals).toBe(refusedBefore);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("on an upstream 401 drops the token and retries once with a fresh one; a second 401 is the agent's error, not a loop", async () => {
     const server = await registered(CLIENT, "retry");
-    const client = await connected(server.slug);
+    const { client, stream } = await connectedWithStream(server.slug);
     await client.listTools();
-    await new Promise((r) => setTimeout(r, 300)); // the agent's GET stream has opened by now
+    // The agent's GET stream is open upstream (with the cached token): it calls no more.
+    expect(await stream).toBe(200);
     const revoked = String(lastAccepted!.jti);
     refusedJti.add(revoked); // the upstream no longer accepts the cached token
 

@@ -60,11 +60,17 @@ export async function registerServer(input: { url: string; bearerToken?: string;
 
 export type TConnectedAgent = { client: Client; transport: StreamableHTTPClientTransport };
 
-export async function connectAgent(agent: { apiKey: string }, slug: string, onElicit?: (request: ElicitRequest) => ElicitResult | Promise<ElicitResult>): Promise<TConnectedAgent> {
+/** `options.fetch` replaces `gatewayFetch` for the client's HTTP (a test wrapping it to observe the client's requests). */
+export async function connectAgent(
+  agent: { apiKey: string },
+  slug: string,
+  onElicit?: (request: ElicitRequest) => ElicitResult | Promise<ElicitResult>,
+  options: { fetch?: typeof gatewayFetch } = {},
+): Promise<TConnectedAgent> {
   const client = new Client({ name: "tether-gateway-test", version: "0.0.0" }, { capabilities: { elicitation: { form: {} } } });
   if (onElicit) client.setRequestHandler(ElicitRequestSchema, (request) => onElicit(request));
   const transport = new StreamableHTTPClientTransport(new URL(`${GATEWAY_ORIGIN}/mcp/${slug}`), {
-    fetch: gatewayFetch,
+    fetch: options.fetch ?? gatewayFetch,
     requestInit: { headers: { Authorization: `Bearer ${agent.apiKey}` } },
   });
   await client.connect(transport);
