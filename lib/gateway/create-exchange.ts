@@ -28,6 +28,15 @@ export type TGatewayContext = {
 
 const MAX_KNOWN_IDS = 2_000;
 const MAX_UNKNOWN_LOOKUPS = 1_000;
+/**
+ * How long an id found to have no handle is believed so before it is looked up again: 100 ms,
+ * doubling after each further miss, up to a minute. A long-lived stream (the session's GET
+ * stream) can name a task before the call that created it has minted its handle: the upstream
+ * announces the new task there while its answer is still on the way. Believing "no handle" for
+ * the stream's whole life would drop every later message about that task (its completion, say);
+ * the doubling keeps an id that never gets a handle to a few lookups.
+ */
+const UNKNOWN_RECHECK_MS = { first: 100, max: 60_000 };
 
 const isObject = (v: unknown): v is TJson => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -53,19 +62,34 @@ export function createExchange(
 
   const handleIds = new Map<string, string>();
   const ttls = options.ttls ?? new Map<string, number>();
+  /** When an id that a lookup found no handle for may be looked up again; ids known to be ungoverned are not in here. */
+  const unknownAt = new Map<string, { at: number; waitMs: number }>();
   let unknownLookups = 0;
   const tokenFor = async (upstreamTaskId: string): Promise<string | null> => {
-    if (known.has(upstreamTaskId)) return known.get(upstreamTaskId) ?? null;
+    const token = known.get(upstreamTaskId);
+    if (token) return token;
+    if (token === null) {
+      const recheck = unknownAt.get(upstreamTaskId);
+      if (recheck === undefined || performance.now() - recheck.at < recheck.waitMs) return null;
+    }
     // A long-lived stream naming ever new task ids must not cost a query each, nor grow without
     // bound: past these limits an unknown id is treated as no handle (dropped or stripped).
     if (unknownLookups >= MAX_UNKNOWN_LOOKUPS) return null;
     const found = await findHandleByUpstreamId({ serverId: ctx.server.id, principalId: ctx.actor.id, sessionId: ctx.session.id, wire: ctx.wire, upstreamTaskId });
     if (!found) unknownLookups++;
-    if (known.size >= MAX_KNOWN_IDS) known.delete(known.keys().next().value!);
+    if (!known.has(upstreamTaskId) && known.size >= MAX_KNOWN_IDS) {
+      const oldest = known.keys().next().value!;
+      known.delete(oldest);
+      unknownAt.delete(oldest);
+    }
     known.set(upstreamTaskId, found?.token ?? null);
     if (found) {
+      unknownAt.delete(upstreamTaskId);
       handleIds.set(upstreamTaskId, found.id);
       ttls.set(upstreamTaskId, found.effectiveTtlMs);
+    } else {
+      const waitMs = Math.min(UNKNOWN_RECHECK_MS.max, (unknownAt.get(upstreamTaskId)?.waitMs ?? UNKNOWN_RECHECK_MS.first / 2) * 2);
+      unknownAt.set(upstreamTaskId, { at: performance.now(), waitMs });
     }
     return found?.token ?? null;
   };

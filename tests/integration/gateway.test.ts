@@ -145,6 +145,25 @@ describe("task messages both ways", () => {
     expect(handle.status).toBe("completed");
     expect((await client.experimental.tasks.listTasks()).tasks.find((t) => t.taskId === task.taskId)?.status).toBe("completed");
   });
+
+  it("relays the session stream's status notifications under the caller's token, through to the completion of a task announced before its handle was minted", async () => {
+    const connected = await connectAgent(alice, demoServer.slug);
+    open.push(connected);
+    const heard: Array<{ method: string; params?: Record<string, unknown> }> = [];
+    connected.client.fallbackNotificationHandler = async (n) => void heard.push(n);
+    // The demo upstream announces each status on the session's GET stream, the first one
+    // ("working") while its answer to the call, and so the handle, is still on the way.
+    const task = await createTask(connected.client, "long_task", { seconds: 1 });
+    const handle = await getPrisma().handle.findUniqueOrThrow({ where: { tokenHash: handleTokenHash(task.taskId) } });
+    const upstreamId = decryptSecret(handle.upstreamTaskIdEnc, upstreamTaskContext(handle.id));
+    const statuses = () => heard.filter((n) => n.method === "notifications/tasks/status").map((n) => n.params!);
+    for (const deadline = Date.now() + 10_000; !statuses().some((p) => p.status === "completed"); ) {
+      if (Date.now() > deadline) throw new Error(`no completion notification within 10 s; heard ${JSON.stringify(heard)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(statuses().every((p) => p.taskId === task.taskId)).toBe(true);
+    expect(JSON.stringify(heard)).not.toContain(upstreamId);
+  });
 });
 
 describe("tasks/list", () => {
