@@ -2,7 +2,7 @@
 // audit events) and sets the security headers. Authorization is not done here; it lives
 // in the use cases.
 import { NextResponse, type NextRequest } from "next/server";
-import { REQUEST_ID_HEADER, REQUEST_PATH_HEADER, normaliseRequestId } from "@/lib/http/request-meta";
+import { REQUEST_ID_HEADER, REQUEST_PATH_HEADER, REQUEST_RECEIVED_AT_HEADER, normaliseRequestId } from "@/lib/http/request-meta";
 
 function contentSecurityPolicy(): string {
   const formTargets = ["'self'"];
@@ -34,6 +34,7 @@ export function proxy(request: NextRequest) {
   const headers = new Headers(request.headers);
   headers.set(REQUEST_ID_HEADER, requestId);
   headers.set(REQUEST_PATH_HEADER, request.nextUrl.pathname + request.nextUrl.search);
+  headers.set(REQUEST_RECEIVED_AT_HEADER, String(Date.now()));
   const response = NextResponse.next({ request: { headers } });
   response.headers.set(REQUEST_ID_HEADER, requestId);
   response.headers.set("Content-Security-Policy", contentSecurityPolicy());

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { cookies } from "next/headers";
+import { cookies, headers } from "next/headers";
 import { LiveIndicator } from "@/components/live/live-indicator";
 import { NavLinks } from "@/components/shell/nav-links";
 import { SignOutButton } from "@/components/shell/sign-out-button";
@@ -7,10 +7,13 @@ import { THEME_COOKIE, parseTheme } from "@/components/shell/theme";
 import { ThemeToggle } from "@/components/shell/theme-toggle";
 import { requirePageActor } from "@/lib/auth/current-actor";
 import { navItemsFor, roleCan } from "@/lib/auth/permissions";
+import { receivedAtFrom } from "@/lib/http/request-meta";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   const actor = await requirePageActor();
   const theme = parseTheme((await cookies()).get(THEME_COOKIE)?.value);
+  // The live connection asks the server whether anything changed since this page's data was read.
+  const liveSince = receivedAtFrom(await headers());
   const items = navItemsFor(actor.role).flatMap(({ href, label }) =>
     // Support's focused view sits next to the inventory for every role that may cancel.
     href === "/handles" && roleCan(actor.role, "handles.cancel") ? [{ href, label }, { href: "/handles/active", label: "Queued & running" }] : [{ href, label }],
@@ -22,7 +25,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-surface focus:px-3 focus:py-2">
         Skip to content
       </a>
-      <header className="border-b border-border bg-surface">
+      <header className="border-b border-border bg-surface" data-live-since={liveSince ?? undefined}>
         <div className="mx-auto flex max-w-content flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2.5">
           <Link href="/" className="text-base font-semibold tracking-tight">
             Tether

@@ -8,6 +8,10 @@
 //                  themselves periodically until it is back, then once to catch up;
 //   offline      – three attempts in a row failed (server down, signed out): pages keep
 //                  refreshing periodically while the connection keeps being retried.
+// Opening, it tells the server when the page's data was read (the console layout's
+// `data-live-since`, the server's own clock); when a change may have committed since that no frame
+// of the new stream will bring, the server says the page is stale and pages refresh once, as
+// after a reconnect.
 import type { TLiveHandleEvent, TLiveReadyEvent, TLiveServerEvent, TLiveStateEvent } from "@/lib/live/schemas";
 
 export type TLiveState = "connecting" | "live" | "reconnecting" | "offline";
@@ -49,7 +53,7 @@ class LiveConnection {
 
   /** Keeps the connection open while the caller is mounted. */
   retain(): () => void {
-    if (this.users++ === 0) this.open();
+    if (this.users++ === 0) this.open(pageSince());
     return () => {
       if (--this.users === 0) this.close();
     };
@@ -74,10 +78,11 @@ class LiveConnection {
     for (const l of this.messageListeners) l(message);
   }
 
-  private open(): void {
+  /** `since`: when the page's data was read (server clock); a reconnect sends none (`missed` covers it). */
+  private open(since?: string): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    const source = new EventSource(URL_PATH);
+    const source = new EventSource(since === undefined ? URL_PATH : `${URL_PATH}?since=${since}`);
     this.source = source;
     const parse = <T,>(e: Event): T | null => {
       try {
@@ -93,7 +98,10 @@ class LiveConnection {
     source.addEventListener("ready", (e) => {
       heard();
       this.failures = 0;
-      if (parse<TLiveReadyEvent>(e)?.live) this.setState("live");
+      const ready = parse<TLiveReadyEvent>(e);
+      // A change may have committed between the page's render and this stream: refresh once live.
+      if (ready?.stale) this.missed = true;
+      if (ready?.live) this.setState("live");
       // The first stream of a fresh server process opens its LISTEN a moment later (`state`
       // follows): only a page that was live before, or a wait past the grace, counts as down.
       else if (this.state !== "connecting") this.setState("reconnecting");
@@ -145,6 +153,12 @@ class LiveConnection {
     this.state = "connecting";
     this.missed = false;
   }
+}
+
+/** The server's time when it received the request for the page shown, from the console layout. */
+function pageSince(): string | undefined {
+  const since = document.querySelector<HTMLElement>("[data-live-since]")?.dataset.liveSince;
+  return since && /^\d{1,15}$/.test(since) ? since : undefined;
 }
 
 let connection: LiveConnection | null = null;

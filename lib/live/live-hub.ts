@@ -50,6 +50,10 @@ class LiveHub {
   private lingerTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlushAt = 0;
+  /** When this instance last began receiving notifications (Date.now()); null while it does not. */
+  private liveSince: number | null = null;
+  /** When each topic last went out in a frame (Date.now()). */
+  private readonly lastFrameAt: Partial<Record<TLiveTopic, number>> = {};
   private handles = new Map<string, TLiveHandleChange>();
   private bulk: TLiveHandleBulk | null = null;
   private servers = new Map<string, TLiveServerChange>();
@@ -57,6 +61,17 @@ class LiveHub {
 
   isLive(): boolean {
     return this.live;
+  }
+
+  /**
+   * Whether a change of these topics may have committed since `from` (Date.now() clock) that a
+   * stream added now will not be sent: this instance was not receiving notifications for all of
+   * that time, or it has sent a frame of one of them since (to the streams open then). Changes it
+   * has gathered but not yet sent go to a stream added now as well.
+   */
+  mayHaveMissed(topics: readonly TLiveTopic[], from: number): boolean {
+    if (this.liveSince === null || this.liveSince > from) return true;
+    return topics.some((topic) => (this.lastFrameAt[topic] ?? -Infinity) >= from);
   }
 
   connections(): number {
@@ -96,11 +111,13 @@ class LiveHub {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.live = false;
+    this.liveSince = null;
   }
 
   private setLive(live: boolean): void {
     if (live === this.live) return;
     this.live = live;
+    this.liveSince = live ? Date.now() : null;
     if (!live) {
       // What was gathered may be incomplete now; browsers refresh on their own while down.
       this.handles.clear();
@@ -182,6 +199,7 @@ class LiveHub {
     this.servers = new Map();
     this.bulk = null;
     if (!flush.handle && !flush.server) return;
+    for (const topic of ["handle", "server"] as const) if (flush[topic]) this.lastFrameAt[topic] = this.lastFlushAt;
     for (const sink of this.sinks) sink.onFlush(flush);
   }
 }

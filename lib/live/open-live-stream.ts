@@ -12,6 +12,8 @@ export const HEARTBEAT_MS = 15_000;
 export const RETRY_MS = 3_000;
 /** A stream ends (and the browser reconnects, authenticating afresh) after this long. */
 export const MAX_STREAM_MS = 30 * 60_000;
+/** How far the clocks of two console instances (the page's and the stream's) may be apart. */
+const CLOCK_SKEW_MS = 1_000;
 /** Frames a slow reader may fall behind by before its stream is ended (it reconnects and refreshes). */
 const MAX_BACKLOG_FRAMES = 256;
 
@@ -42,7 +44,7 @@ export async function openLiveStream(input: TOpenLiveStream): Promise<ReadableSt
       issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message })),
     });
   }
-  const requested = parsed.data.topics;
+  const { topics: requested, since } = parsed.data;
   if (requested?.includes("server")) assertCan(actor, "servers.read");
   const topics: TLiveTopic[] = requested ?? (actorCan(actor, "servers.read") ? ["handle", "server"] : ["handle"]);
   const visible = (topic: TLiveTopic, flush: TLiveFlush) => (topics.includes(topic) ? flush[topic] : undefined);
@@ -68,7 +70,10 @@ export async function openLiveStream(input: TOpenLiveStream): Promise<ReadableSt
         };
 
         controller.enqueue(new TextEncoder().encode(`retry: ${RETRY_MS}\n\n`));
-        controller.enqueue(sseFrame("ready", { live: hub.isLive(), delivery: hub.delivery, topics, heartbeatMs } satisfies TLiveReadyEvent));
+        // No frame can reach the hub between this check and `hub.add` below: both run in this one
+        // synchronous step, and frames go out from timers and socket callbacks.
+        const stale = since !== undefined && hub.mayHaveMissed(topics, since - CLOCK_SKEW_MS);
+        controller.enqueue(sseFrame("ready", { live: hub.isLive(), delivery: hub.delivery, topics, heartbeatMs, stale } satisfies TLiveReadyEvent));
         const remove = hub.add({
           onFlush(flush) {
             for (const topic of topics) {

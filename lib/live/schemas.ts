@@ -54,16 +54,28 @@ export type TLiveServerEvent = { changes: TLiveServerChange[] };
 /**
  * `event: ready` opens every stream; `event: state` follows whenever this instance's LISTEN
  * connection goes down (live false: changes may be missed, refresh periodically) or comes back
- * (live true: refresh once to catch up).
+ * (live true: refresh once to catch up). `stale`: a change may have committed since `since` that
+ * the page the browser shows does not hold and no frame of this stream will bring (refresh once
+ * when live); always false without `since`.
  */
-export type TLiveReadyEvent = { live: boolean; delivery: "notify" | "in-process"; topics: TLiveTopic[]; heartbeatMs: number };
+export type TLiveReadyEvent = { live: boolean; delivery: "notify" | "in-process"; topics: TLiveTopic[]; heartbeatMs: number; stale: boolean };
 export type TLiveStateEvent = { live: boolean };
 /** The last frame of a stream the server ends: the browser reconnects (or signs in again). */
 export type TLiveEndEvent = { reason: "signed-out" | "forbidden" | "overloaded" | "lifetime" };
 
-/** GET /api/live?topics=handle,server — which kinds of change to stream (default: all the viewer may see). */
+/**
+ * GET /api/live?topics=handle,server&since=1795706400000 — which kinds of change to stream
+ * (default: all the viewer may see), and when the server received the request for the page the
+ * browser shows (epoch milliseconds, the server's own clock, from the page), so the stream can
+ * say whether a change may have committed since that the page does not hold.
+ */
 export const ZLiveQuery = z
   .object({
+    since: z
+      .string()
+      .regex(/^\d{1,15}$/, "since must be a time in whole milliseconds since 1970, as the page was given it.")
+      .transform(Number)
+      .optional(),
     topics: z
       .string()
       .max(100)

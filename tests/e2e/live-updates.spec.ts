@@ -1,8 +1,9 @@
 // Live updates in Chromium, against the production build: two signed-in browsers watch the same
 // inventory; a status change committed through the status-sync use case by another process, and a
 // revocation the first browser makes, appear in the second without a reload, and the header's
-// indicator says "Live". The Servers page follows a health transition the same way. The stream
-// itself (GET /api/live) is 401 without a session.
+// indicator says "Live". The Servers page follows a health transition the same way, including one
+// committed after the page was rendered but before its stream opened. The stream itself
+// (GET /api/live) is 401 without a session.
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
@@ -88,6 +89,27 @@ test("the Servers page follows a health transition live", async ({ browser }) =>
   await expect(row).toContainText("not checked yet");
   await query(`UPDATE mcp_server SET health = 'down', consecutive_failures = 3 WHERE id = $1::uuid`, [serverId]);
   await expect(row).toContainText("down", { timeout: 3_000 });
+});
+
+test("a change committed after the page was rendered but before its live stream opened still reaches the page", async ({ browser }) => {
+  const { slug, serverId } = await seed();
+  const page = await signedIn(browser, "support");
+  // The page's stream is let through only once the change has committed and gone out to whoever
+  // listened then: no frame of that stream will carry it, and the page was rendered before it.
+  let held = false;
+  await page.route("**/api/live**", async (route) => {
+    if (!held) {
+      held = true;
+      await query(`UPDATE mcp_server SET health = 'down', consecutive_failures = 3 WHERE id = $1::uuid`, [serverId]);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await route.continue();
+  });
+  await page.goto(`${baseUrl()}/servers`);
+  const row = page.getByTestId("server-row").and(page.locator(`[data-slug="${slug}"]`));
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
+  expect(held).toBe(true);
+  await expect(row).toContainText("down", { timeout: 5_000 });
 });
 
 test("GET /api/live is 401 without a session, and an event stream with one", async ({ browser, playwright }) => {

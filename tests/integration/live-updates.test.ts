@@ -301,6 +301,43 @@ describe("GET /api/live", () => {
     expect(stream.events.some(handleEvent(handle.accessor))).toBe(false);
   });
 
+  it("tells a page whether a change of its topics may have committed since its data was read that the new stream will not bring", async () => {
+    const key = await agentKey("support");
+    const watcher = await connectLive(key); // keeps this instance listening throughout
+    const ready = (stream: TStream) => stream.events[0]!.data as { stale: boolean };
+    // `since` is the server's time when it received the page's request; the stream allows the
+    // clocks of two instances a second apart, so "after" below means more than a second after.
+    const quiet = () => new Promise((r) => setTimeout(r, 1_200));
+    await quiet();
+
+    // A handle frame went out to the streams open then: a page whose data was read before it may not hold it.
+    const before = Date.now();
+    const handle = await newHandle();
+    await watcher.next(handleEvent(handle.accessor));
+    expect(ready(await connect(key, `?since=${before}`))).toMatchObject({ stale: true });
+    expect(ready(await connect(key, `?topics=server&since=${before}`))).toMatchObject({ stale: false }); // not its topic
+    expect(ready(await connect(key))).toMatchObject({ stale: false }); // none named: a reconnect, which refreshes anyway
+
+    // A page whose data was read well after that frame holds the change.
+    await quiet();
+    expect(ready(await connect(key, `?since=${Date.now()}`))).toMatchObject({ stale: false });
+
+    const serverBefore = Date.now();
+    const from = watcher.events.length;
+    await other.query(`UPDATE mcp_server SET health = 'degraded' WHERE id = $1::uuid`, [server.id]);
+    await watcher.next((e) => e.event === "server", 1_000, from);
+    expect(ready(await connect(key, `?topics=server&since=${serverBefore}`))).toMatchObject({ stale: true });
+
+    // An instance that was not listening all that time cannot know: stale.
+    stopLiveHub();
+    expect(ready(await connect(key, `?since=${Date.now()}`))).toMatchObject({ live: false, stale: true });
+    for (const bad of ["-1", "1.5", "soon", "", "9".repeat(16)]) {
+      const refused = await connect(key, `?since=${bad}`);
+      expect(refused.response.status, bad).toBe(400);
+      expect(await refused.response.json()).toMatchObject({ error: { code: "BAD_REQUEST", issues: [{ path: "since", message: expect.stringMatching(/^since must be a time in whole milliseconds/) }] } });
+    }
+  });
+
   it("turns a bulk change of 2,000 handles into one summary frame", async () => {
     const stream = await connectLive(await agentKey("reviewer"));
     const owner = await createPrincipal(prisma(), { kind: "service", email: null });
