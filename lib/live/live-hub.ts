@@ -4,6 +4,7 @@ import { getEnv } from "@/lib/env";
 import { log } from "@/lib/log";
 import {
   LIVE_CHANNEL,
+  LIVE_TOPICS,
   ZLiveNotification,
   type TLiveHandleBulk,
   type TLiveHandleChange,
@@ -199,7 +200,7 @@ class LiveHub {
     this.servers = new Map();
     this.bulk = null;
     if (!flush.handle && !flush.server) return;
-    for (const topic of ["handle", "server"] as const) if (flush[topic]) this.lastFrameAt[topic] = this.lastFlushAt;
+    for (const topic of LIVE_TOPICS) if (flush[topic]) this.lastFrameAt[topic] = this.lastFlushAt;
     for (const sink of this.sinks) sink.onFlush(flush);
   }
 }

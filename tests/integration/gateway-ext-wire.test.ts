@@ -5,6 +5,7 @@
 // tasks/result), status notifications, and official requester clients (ext-tasks on SDK 2.x) of
 // both task wires against their upstreams through the same Tether.
 import { randomBytes, randomUUID } from "node:crypto";
+import { createParser } from "eventsource-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
 import { createTaskSessionFromClient, resultFromTaskOutcome } from "@modelcontextprotocol/ext-tasks/client";
@@ -135,13 +136,9 @@ function sseStream(body: ReadableStream<Uint8Array>) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  const messages = (): TSseMessage[] =>
-    text
-      .replaceAll("\r\n", "\n")
-      .split("\n\n")
-      .slice(0, -1) // the last piece is an event still arriving (or empty)
-      .flatMap((event) => event.split("\n").filter((l) => l.startsWith("data: ")))
-      .map((l) => JSON.parse(l.slice(6)) as TSseMessage);
+  const received: TSseMessage[] = [];
+  const parser = createParser({ onEvent: (e) => void received.push(JSON.parse(e.data) as TSseMessage) });
+  const messages = (): TSseMessage[] => [...received];
   return {
     text: () => text,
     messages,
@@ -155,7 +152,9 @@ function sseStream(body: ReadableStream<Uint8Array>) {
         const next = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
         if (next === "timeout") throw new Error(`no ${what} on the stream within ${ms} ms; it carried: ${JSON.stringify(text)}`);
         if (next.done) throw new Error(`the stream ended before ${what}; it carried: ${JSON.stringify(text)}`);
-        text += decoder.decode(next.value, { stream: true });
+        const chunk = decoder.decode(next.value, { stream: true });
+        text += chunk;
+        parser.feed(chunk);
       }
       return messages();
     },
